@@ -1,0 +1,40 @@
+"""The tables. Entities carry the district's own identifier in `ext_id`; joins use integer ids."""
+
+from shared.models.accounts import ApiToken, AuditEntry, User, user_schools
+from shared.models.base import Base
+from shared.models.batches import Batch, BatchChunk, batch_households, batch_targets, change_log
+from shared.models.district import (
+    Calendar,
+    DistrictAssignment,
+    Enrollment,
+    Household,
+    HouseholdMember,
+    Person,
+    Relationship,
+    School,
+)
+from shared.models.filters import Filter
+from shared.models.preferences import preferences
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "Batch",
+    "BatchChunk",
+    "Calendar",
+    "DistrictAssignment",
+    "Enrollment",
+    "Filter",
+    "Household",
+    "HouseholdMember",
+    "Person",
+    "Relationship",
+    "School",
+    "User",
+    "batch_households",
+    "batch_targets",
+    "change_log",
+    "preferences",
+    "user_schools",
+]

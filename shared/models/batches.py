@@ -1,0 +1,112 @@
+"""Batches, their chunks, the targets materialised for them, and the change log.
+
+A batch's targets are computed once, when it is planned, and stored with their chunk number, so
+each chunk can be applied (and re-applied after a redelivery) from the database alone.
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.models.base import Base, utcnow
+from shared.models.preferences import setter_columns
+
+ACTIVE_STATUSES = ("queued", "running")
+FINAL_STATUSES = ("succeeded", "failed", "cancelled")
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+    __table_args__ = (Index("ix_batches_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), default="batch")  # batch | undo
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    mode: Mapped[str | None] = mapped_column(String(16))
+    school_year: Mapped[str | None] = mapped_column(String(9))
+    school_ext_id: Mapped[str | None] = mapped_column(String(64))
+    calendar_ext_id: Mapped[str | None] = mapped_column(String(64))
+    filter_id: Mapped[int | None] = mapped_column(ForeignKey("filters.id", ondelete="SET NULL"))
+    as_of: Mapped[date] = mapped_column(Date)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    keep_guardian_choices: Mapped[bool] = mapped_column(Boolean, default=False)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    planned: Mapped[bool] = mapped_column(Boolean, default=False)
+    chunks_total: Mapped[int | None] = mapped_column(Integer)
+    targets: Mapped[int | None] = mapped_column(Integer)
+    errors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    kept: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    undo_of: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class BatchChunk(Base):
+    __tablename__ = "batch_chunks"
+
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    chunk_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    counts: Mapped[list[list[int]] | None] = mapped_column(JSON)
+    kept: Mapped[list[list[int]] | None] = mapped_column(JSON)
+
+
+batch_targets = Table(
+    "batch_targets",
+    Base.metadata,
+    Column("batch_id", ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True),
+    Column("person_id", Integer, primary_key=True, autoincrement=False),
+    Column("chunk_no", Integer, nullable=False),
+    Column("is_staff", Boolean, nullable=False),
+    Index("ix_batch_targets_chunk", "batch_id", "chunk_no"),
+)
+
+# A household with a phone is updated once per batch, in the chunk of one of its targeted members.
+batch_households = Table(
+    "batch_households",
+    Base.metadata,
+    Column("batch_id", ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True),
+    Column("household_id", Integer, primary_key=True, autoincrement=False),
+    Column("chunk_no", Integer, nullable=False),
+    Column("is_staff", Boolean, nullable=False),
+    Index("ix_batch_households_chunk", "batch_id", "chunk_no"),
+)
+
+# One row per (batch, preference row) that the batch changed or left for a guardian: the row as it
+# was before (mask and setters), the mask after, which reasons changed and which were kept.
+change_log = Table(
+    "change_log",
+    Base.metadata,
+    Column("batch_id", ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True),
+    Column("channel", SmallInteger, primary_key=True, autoincrement=False),
+    Column("subject_id", Integer, primary_key=True, autoincrement=False),
+    Column("chunk_no", Integer, nullable=False),
+    Column("before_mask", SmallInteger, nullable=False),
+    Column("after_mask", SmallInteger, nullable=False),
+    Column("changed_mask", SmallInteger, nullable=False),
+    Column("kept_mask", SmallInteger, nullable=False),
+    *setter_columns(),
+    Index("ix_change_log_chunk", "batch_id", "chunk_no"),
+)

@@ -1,0 +1,83 @@
+"""The fixed words of the product: contact reasons, channels, options and setters.
+
+A row of preferences packs the eight reasons into one bitmask: bit k is REASONS[k].
+Setters are stored as integers: a positive number is the id of the batch that set the value,
+the others are the named setters below.
+"""
+
+from typing import Final
+
+REASONS: Final = (
+    "emergency",
+    "attendance",
+    "behavior",
+    "staff",
+    "general",
+    "foodService",
+    "priority",
+    "teacher",
+)
+CHANNELS: Final = (
+    "householdPhone",
+    "homePhone",
+    "workPhone",
+    "cellPhone",
+    "email",
+    "secondaryEmail",
+)
+HOUSEHOLD_PHONE: Final = 0
+PERSONAL_CHANNELS: Final = tuple(range(1, len(CHANNELS)))
+OPTIONS: Final = ("noChange", "on", "off")
+
+REASON_BIT: Final = {reason: 1 << k for k, reason in enumerate(REASONS)}
+STAFF_BIT: Final = REASON_BIT["staff"]
+ALL_REASONS_MASK: Final = (1 << len(REASONS)) - 1
+
+# The person column that holds each personal channel's address.
+ADDRESS_COLUMN: Final = {
+    "homePhone": "home_phone",
+    "workPhone": "work_phone",
+    "cellPhone": "cell_phone",
+    "email": "email",
+    "secondaryEmail": "secondary_email",
+}
+
+SETTER_DEFAULT: Final = 0
+SETTER_IMPORT: Final = -1
+SETTER_GUARDIAN: Final = -2
+SETTER_STAFF: Final = -3
+SETTER_NAMES: Final = {
+    SETTER_DEFAULT: "default",
+    SETTER_IMPORT: "import",
+    SETTER_GUARDIAN: "guardian",
+    SETTER_STAFF: "staff",
+}
+
+MODES: Final = ("studentContact", "student", "census")
+MODE_LABELS: Final = {
+    "studentContact": "Student Messenger Contacts",
+    "student": "Students",
+    "census": "Census/Staff",
+}
+
+
+def setter_name(code: int) -> str:
+    """The setter as the interfaces show it: a named setter, or `batch:<id>`."""
+    return SETTER_NAMES[code] if code <= 0 else f"batch:{code}"
+
+
+def mask_of(reasons: list[str] | tuple[str, ...]) -> int:
+    mask = 0
+    for reason in reasons:
+        mask |= REASON_BIT[reason]
+    return mask
+
+
+def reasons_of(mask: int) -> list[str]:
+    return [reason for k, reason in enumerate(REASONS) if mask >> k & 1]
+
+
+def is_text_message_word(word: str) -> bool:
+    """True for any spelling of a text-message (SMS) channel or reason, which no batch may set."""
+    squashed = "".join(ch for ch in word.lower() if ch.isalnum())
+    return "sms" in squashed or "text" in squashed
