@@ -41,6 +41,8 @@ class Batch(Base):
     school_ext_id: Mapped[str | None] = mapped_column(String(64))
     calendar_ext_id: Mapped[str | None] = mapped_column(String(64))
     filter_id: Mapped[int | None] = mapped_column(ForeignKey("filters.id", ondelete="SET NULL"))
+    # The filter's criteria as they were at submission: editing the filter later changes nothing.
+    filter_criteria: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     as_of: Mapped[date] = mapped_column(Date)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)
     keep_guardian_choices: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 12:53:11.542458
+Create Date: 2026-11-29 12:57:44.682622
 """
 
 from collections.abc import Sequence
@@ -248,6 +248,7 @@ def upgrade() -> None:
         sa.Column("school_ext_id", sa.String(length=64), nullable=True),
         sa.Column("calendar_ext_id", sa.String(length=64), nullable=True),
         sa.Column("filter_id", sa.Integer(), nullable=True),
+        sa.Column("filter_criteria", sa.JSON(), nullable=True),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("changes", sa.JSON(), nullable=False),
         sa.Column("keep_guardian_choices", sa.Boolean(), nullable=False),

@@ -1,0 +1,177 @@
+"""Applying one chunk of a batch (SPEC 4.2), in the caller's transaction, with set-based SQL.
+
+For each channel the batch sets, one INSERT ... SELECT writes to the change log every preference
+row of the chunk's subjects whose value differs from what the batch asks for: the row as it was,
+the mask after, which reasons change and which are kept for a guardian. One UPDATE then applies
+the logged changes, and the chunk's counts are summed from the log. Rows already equal to the
+option are never written. The SQL is the same text on PostgreSQL and SQLite: bitwise `&`, `|`
+and CASE only (SQLite has no XOR; `(a | b) - (a & b)` is one).
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from shared.db import is_sqlite
+from shared.models.preferences import SETTER_COLUMNS
+from shared.vocabulary import (
+    ADDRESS_COLUMN,
+    CHANNELS,
+    HOUSEHOLD_PHONE,
+    REASON_BIT,
+    REASONS,
+    SETTER_GUARDIAN,
+    STAFF_BIT,
+)
+
+Matrix = list[list[int]]  # [channel][reason]
+
+
+@dataclass(frozen=True)
+class ChannelOptions:
+    """The options of one channel as masks: which reasons to set, and to which value."""
+
+    channel: int
+    set_mask: int
+    on_mask: int
+
+    @classmethod
+    def from_options(cls, channel: int, options: dict[str, str]) -> "ChannelOptions":
+        set_mask = on_mask = 0
+        for reason, option in options.items():
+            if option != "noChange":
+                set_mask |= REASON_BIT[reason]
+            if option == "on":
+                on_mask |= REASON_BIT[reason]
+        return cls(channel, set_mask, on_mask)
+
+
+def channel_options(changes: dict[str, dict[str, str]]) -> list[ChannelOptions]:
+    """The channels a batch sets, with their masks."""
+    found = [
+        ChannelOptions.from_options(index, changes.get(channel, {}))
+        for index, channel in enumerate(CHANNELS)
+    ]
+    return [options for options in found if options.set_mask]
+
+
+def _guardian_bits(alias: str) -> str:
+    return " + ".join(
+        f"CASE WHEN {alias}.{column} = {SETTER_GUARDIAN} THEN {1 << k} ELSE 0 END"
+        for k, column in enumerate(SETTER_COLUMNS)
+    )
+
+
+def _xor(a: str, b: str) -> str:
+    return f"(({a}) | ({b})) - (({a}) & ({b}))"
+
+
+def _candidates(options: ChannelOptions) -> tuple[str, str]:
+    """FROM/WHERE clause of the rows of one channel in the chunk, and the SQL of their effective
+    set mask: `staff` is set only through a target with an active district assignment."""
+    not_staff_mask = options.set_mask & ~STAFF_BIT
+    effective = f"CASE WHEN s.is_staff THEN {options.set_mask} ELSE {not_staff_mask} END"
+    if options.channel == HOUSEHOLD_PHONE:
+        source = (
+            "FROM batch_households s "
+            "JOIN preferences p ON p.subject_id = s.household_id AND p.channel = 0 "
+            "JOIN households a ON a.id = s.household_id "
+            "WHERE a.phone IS NOT NULL AND a.phone <> '' "
+        )
+    else:
+        address = ADDRESS_COLUMN[CHANNELS[options.channel]]
+        source = (
+            "FROM batch_targets s "
+            f"JOIN preferences p ON p.subject_id = s.person_id AND p.channel = {options.channel} "
+            "JOIN people a ON a.id = s.person_id "
+            f"WHERE a.{address} IS NOT NULL AND a.{address} <> '' "
+        )
+    return source + "AND s.batch_id = :batch_id AND s.chunk_no = :chunk_no", effective
+
+
+def log_channel(
+    session: Session, batch_id: int, chunk_no: int, options: ChannelOptions, keep_guardian: bool
+) -> None:
+    source, effective = _candidates(options)
+    kept = "(c.diff & c.guardian)" if keep_guardian else "0"
+    changed = f"(c.diff - {kept})"
+    lock = "" if is_sqlite(session) else " FOR UPDATE OF p"
+    session.execute(
+        text(
+            "INSERT INTO change_log (batch_id, channel, subject_id, chunk_no, before_mask, "
+            f"after_mask, changed_mask, kept_mask, {', '.join(SETTER_COLUMNS)}) "
+            f"SELECT :batch_id, {options.channel}, c.subject_id, :chunk_no, c.mask, "
+            f"c.mask - (c.mask & {changed}) + ({options.on_mask} & {changed}), {changed}, {kept}, "
+            f"{', '.join('c.' + column for column in SETTER_COLUMNS)} "
+            f"FROM (SELECT p.subject_id, p.mask, {', '.join('p.' + c for c in SETTER_COLUMNS)}, "
+            f"{_xor('p.mask', str(options.on_mask))} & ({effective}) AS diff, "
+            f"{_guardian_bits('p')} AS guardian {source}{lock}) c "
+            "WHERE c.diff <> 0"
+        ),
+        {"batch_id": batch_id, "chunk_no": chunk_no},
+    )
+
+
+def apply_logged(session: Session, batch_id: int, chunk_no: int) -> None:
+    """Write the chunk's logged changes into the preferences, relative to the current mask."""
+    setters = ", ".join(
+        f"{column} = CASE WHEN l.changed_mask & {1 << k} <> 0 THEN :batch_id "
+        f"ELSE preferences.{column} END"
+        for k, column in enumerate(SETTER_COLUMNS)
+    )
+    session.execute(
+        text(
+            "UPDATE preferences SET "
+            "mask = preferences.mask - (preferences.mask & l.changed_mask) "
+            "+ (l.after_mask & l.changed_mask), "
+            f"{setters} FROM change_log l "
+            "WHERE l.batch_id = :batch_id AND l.chunk_no = :chunk_no AND l.changed_mask <> 0 "
+            "AND preferences.subject_id = l.subject_id AND preferences.channel = l.channel"
+        ),
+        {"batch_id": batch_id, "chunk_no": chunk_no},
+    )
+
+
+def logged_counts(session: Session, batch_id: int, chunk_no: int) -> tuple[Matrix, Matrix]:
+    """Per channel and reason: how many values changed, and how many were kept for a guardian."""
+    sums = ", ".join(
+        f"SUM(CASE WHEN {column} & {1 << k} <> 0 THEN 1 ELSE 0 END)"
+        for column in ("changed_mask", "kept_mask")
+        for k in range(len(REASONS))
+    )
+    rows = session.execute(
+        text(
+            f"SELECT channel, {sums} FROM change_log "
+            "WHERE batch_id = :batch_id AND chunk_no = :chunk_no GROUP BY channel"
+        ),
+        {"batch_id": batch_id, "chunk_no": chunk_no},
+    )
+    changed = zero_matrix()
+    kept = zero_matrix()
+    width = len(REASONS)
+    for row in rows:
+        channel, values = row[0], [int(value or 0) for value in row[1:]]
+        changed[channel] = values[:width]
+        kept[channel] = values[width:]
+    return changed, kept
+
+
+def zero_matrix() -> Matrix:
+    return [[0] * len(REASONS) for _ in CHANNELS]
+
+
+def apply_chunk(
+    session: Session,
+    batch_id: int,
+    chunk_no: int,
+    changes: dict[str, dict[str, str]],
+    *,
+    keep_guardian: bool,
+    dry_run: bool,
+) -> tuple[Matrix, Matrix]:
+    for options in channel_options(changes):
+        log_channel(session, batch_id, chunk_no, options, keep_guardian)
+    if not dry_run:
+        apply_logged(session, batch_id, chunk_no)
+    return logged_counts(session, batch_id, chunk_no)

@@ -1,0 +1,51 @@
+"""Saved ad hoc filters (SPEC section 6)."""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared.errors import InvalidRequest, NotFound
+from shared.filter_criteria import parse_criteria
+from shared.models import Filter, User
+
+FILTER_FIELDS = frozenset({"name", "kind", "criteria"})
+
+
+def create_filter(session: Session, payload: Any, *, user: User | None) -> Filter:
+    if not isinstance(payload, dict):
+        raise InvalidRequest("the request body must be a JSON object")
+    for key in payload:
+        if key not in FILTER_FIELDS:
+            raise InvalidRequest(f"unknown field {key!r}", field=str(key))
+    name = payload.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidRequest("a filter needs a name", field="name")
+    criteria = parse_criteria(payload.get("kind"), payload.get("criteria"))
+    saved = Filter(
+        name=name.strip(),
+        kind=payload["kind"],
+        criteria=criteria,
+        owner_id=user.id if user else None,
+    )
+    session.add(saved)
+    session.flush()
+    return saved
+
+
+def get_filter(session: Session, filter_id: int) -> Filter:
+    saved = session.get(Filter, filter_id)
+    if saved is None:
+        raise NotFound(f"no filter {filter_id}")
+    return saved
+
+
+def list_filters(session: Session, kind: str | None = None) -> list[Filter]:
+    query = select(Filter).order_by(Filter.name, Filter.id)
+    if kind is not None:
+        query = query.where(Filter.kind == kind)
+    return list(session.scalars(query))
+
+
+def filter_view(saved: Filter) -> dict[str, Any]:
+    return {"id": saved.id, "name": saved.name, "kind": saved.kind, "criteria": saved.criteria}

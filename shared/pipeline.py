@@ -1,0 +1,164 @@
+"""The batch pipeline's steps (DESIGN.md): plan, apply a chunk, finalize, sweep.
+
+Batches apply one after another in submission order; the chunks of the running batch apply in
+parallel. Each step runs in the caller's transaction and returns the messages to send once that
+transaction has committed, so no message ever names a row that is not there yet. Every step is
+idempotent, so a message delivered twice, or re-sent by the sweeper, does no harm.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from shared.chunk_apply import Matrix, apply_chunk, zero_matrix
+from shared.models import Batch, BatchChunk
+from shared.models.batches import ACTIVE_STATUSES
+from shared.planning import plan_batch
+from shared.result import result_matrix
+
+PLAN = "batches.plan"
+APPLY_CHUNK = "batches.apply_chunk"
+
+
+@dataclass(frozen=True)
+class Message:
+    task: str
+    args: tuple[int, ...]
+
+
+def plan(session: Session, batch_id: int, chunk_size: int, now: datetime) -> list[Message]:
+    plan_batch(session, batch_id, chunk_size)
+    return dispatch(session, now)
+
+
+def run_chunk(session: Session, batch_id: int, chunk_no: int, now: datetime) -> bool:
+    """Apply one chunk once: the chunk row is locked, and a chunk already done is skipped."""
+    chunk = session.get(
+        BatchChunk, (batch_id, chunk_no), with_for_update=True, populate_existing=True
+    )
+    if chunk is None or chunk.done:
+        return False
+    batch = session.get(Batch, batch_id, populate_existing=True)
+    if batch is None or batch.status != "running":
+        return False
+    chunk.counts, chunk.kept = apply_chunk(
+        session,
+        batch_id,
+        chunk_no,
+        batch.changes,
+        keep_guardian=batch.keep_guardian_choices,
+        dry_run=batch.dry_run,
+    )
+    chunk.done = True
+    chunk.done_at = now
+    return True
+
+
+def dispatch(session: Session, now: datetime) -> list[Message]:
+    """Move the oldest unfinished batch on: plan it, start its chunks, or finalize it and go on
+    to the next one."""
+    messages: list[Message] = []
+    while (batch := _lock_head(session)) is not None:
+        if not batch.planned:
+            return [*messages, Message(PLAN, (batch.id,))]
+        if batch.status == "queued":
+            batch.status = "running"
+            batch.started_at = now
+            return messages + _enqueue_chunks(session, batch.id, now, stale_before=None)
+        if _pending_chunks(session, batch.id):
+            return messages
+        _finalize(session, batch, now, status="succeeded")
+    return messages
+
+
+def fail(session: Session, batch_id: int, error: str, now: datetime) -> list[Message]:
+    """Mark a batch failed (what it applied stays applied and counted), then go on."""
+    batch = session.get(Batch, batch_id, with_for_update=True, populate_existing=True)
+    if batch is not None and batch.status in ACTIVE_STATUSES:
+        batch.errors = [*batch.errors, error]
+        _finalize(session, batch, now, status="failed")
+    return dispatch(session, now)
+
+
+def sweep(session: Session, now: datetime, lease: timedelta) -> list[Message]:
+    """Re-send what may have been lost: plans of batches still unplanned after the lease, and
+    chunks of the running batch enqueued longer ago than the lease and still not done."""
+    stale = now - lease
+    unplanned = session.scalars(
+        select(Batch.id)
+        .where(Batch.status.in_(ACTIVE_STATUSES), Batch.planned.is_(False))
+        .where(Batch.submitted_at < stale)
+        .order_by(Batch.id)
+    ).all()
+    messages = [Message(PLAN, (batch_id,)) for batch_id in unplanned]
+    for message in dispatch(session, now):
+        if message not in messages:
+            messages.append(message)
+    head = _head_id(session)
+    if head is not None and not any(m.task == APPLY_CHUNK for m in messages):
+        messages += _enqueue_chunks(session, head, now, stale_before=stale)
+    return messages
+
+
+def _head_id(session: Session) -> int | None:
+    return session.scalar(select(func.min(Batch.id)).where(Batch.status.in_(ACTIVE_STATUSES)))
+
+
+def _lock_head(session: Session) -> Batch | None:
+    while (head := _head_id(session)) is not None:
+        batch = session.get(Batch, head, with_for_update=True, populate_existing=True)
+        if batch is not None and batch.status in ACTIVE_STATUSES:
+            return batch
+    return None
+
+
+def _pending_chunks(session: Session, batch_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(BatchChunk)
+            .where(BatchChunk.batch_id == batch_id, BatchChunk.done.is_(False))
+        )
+        or 0
+    )
+
+
+def _enqueue_chunks(
+    session: Session, batch_id: int, now: datetime, stale_before: datetime | None
+) -> list[Message]:
+    query = select(BatchChunk.chunk_no).where(
+        BatchChunk.batch_id == batch_id, BatchChunk.done.is_(False)
+    )
+    if stale_before is not None:
+        query = query.where(BatchChunk.enqueued_at < stale_before)
+    numbers = session.scalars(query.order_by(BatchChunk.chunk_no)).all()
+    if numbers:
+        session.execute(
+            update(BatchChunk)
+            .where(BatchChunk.batch_id == batch_id, BatchChunk.chunk_no.in_(numbers))
+            .values(enqueued_at=now)
+        )
+    return [Message(APPLY_CHUNK, (batch_id, number)) for number in numbers]
+
+
+def _finalize(session: Session, batch: Batch, now: datetime, status: str) -> None:
+    changed, kept = zero_matrix(), zero_matrix()
+    for chunk_changed, chunk_kept in session.execute(
+        select(BatchChunk.counts, BatchChunk.kept).where(
+            BatchChunk.batch_id == batch.id, BatchChunk.done.is_(True)
+        )
+    ):
+        _add(changed, chunk_changed)
+        _add(kept, chunk_kept)
+    batch.counts = result_matrix(batch.changes, changed)
+    batch.kept = result_matrix(batch.changes, kept)
+    batch.status = status
+    batch.finished_at = now
+
+
+def _add(total: Matrix, part: Matrix | None) -> None:
+    for row, values in zip(total, part or [], strict=False):
+        for k, value in enumerate(values):
+            row[k] += value

@@ -1,0 +1,93 @@
+"""Planning a batch: materialise its targets and households as numbered chunks (DESIGN.md).
+
+Targets are numbered in person-id order and cut into chunks of `chunk_size`. A household with a
+phone goes to the chunk of its lowest-numbered targeted member, so it is updated exactly once.
+"""
+
+from sqlalchemy import case, func, insert, literal, select
+from sqlalchemy.orm import Session
+
+from shared.batch_request import Scope
+from shared.models import (
+    Batch,
+    BatchChunk,
+    Household,
+    HouseholdMember,
+    batch_households,
+    batch_targets,
+)
+from shared.models.batches import ACTIVE_STATUSES
+from shared.targets import active, has_active_assignment, target_ids
+from shared.vocabulary import CHANNELS, HOUSEHOLD_PHONE
+
+
+def plan_batch(session: Session, batch_id: int, chunk_size: int) -> bool:
+    """Plan the batch once; False if it needs no planning (already planned, or gone)."""
+    batch = session.get(Batch, batch_id, with_for_update=True)
+    if batch is None or batch.planned or batch.status not in ACTIVE_STATUSES:
+        return False
+    scope = Scope(batch.school_year, batch.school_ext_id, batch.calendar_ext_id)
+    targets = target_ids(
+        batch.mode or "",
+        None if batch.mode == "census" else scope,
+        batch.as_of,
+        batch.filter_criteria,
+    ).subquery()
+    number = func.row_number().over(order_by=targets.c.person_id) - 1
+    session.execute(
+        insert(batch_targets).from_select(
+            ["batch_id", "person_id", "chunk_no", "is_staff"],
+            select(
+                literal(batch_id),
+                targets.c.person_id,
+                number // chunk_size,
+                has_active_assignment(targets.c.person_id, batch.as_of),
+            ),
+        )
+    )
+    if _sets_household_phone(batch):
+        _plan_households(session, batch)
+    session.execute(
+        insert(BatchChunk).from_select(
+            ["batch_id", "chunk_no", "done"],
+            select(literal(batch_id), batch_targets.c.chunk_no, literal(False))
+            .where(batch_targets.c.batch_id == batch_id)
+            .distinct(),
+        )
+    )
+    counted = session.execute(
+        select(func.count(), func.count(func.distinct(batch_targets.c.chunk_no))).where(
+            batch_targets.c.batch_id == batch_id
+        )
+    ).one()
+    batch.targets, batch.chunks_total = counted[0], counted[1]
+    batch.planned = True
+    return True
+
+
+def _sets_household_phone(batch: Batch) -> bool:
+    options = batch.changes.get(CHANNELS[HOUSEHOLD_PHONE], {})
+    return any(option != "noChange" for option in options.values())
+
+
+def _plan_households(session: Session, batch: Batch) -> None:
+    targets = batch_targets
+    is_staff = func.max(case((targets.c.is_staff, 1), else_=0)) == 1
+    session.execute(
+        insert(batch_households).from_select(
+            ["batch_id", "household_id", "chunk_no", "is_staff"],
+            select(
+                literal(batch.id),
+                HouseholdMember.household_id,
+                func.min(targets.c.chunk_no),
+                is_staff,
+            )
+            .select_from(targets)
+            .join(HouseholdMember, HouseholdMember.person_id == targets.c.person_id)
+            .join(Household, Household.id == HouseholdMember.household_id)
+            .where(targets.c.batch_id == batch.id)
+            .where(active(HouseholdMember.start_date, HouseholdMember.end_date, batch.as_of))
+            .where(Household.phone.is_not(None), Household.phone != "")
+            .group_by(HouseholdMember.household_id),
+        )
+    )

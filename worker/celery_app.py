@@ -1,0 +1,47 @@
+"""The Celery app and the settings that make delivery at-least-once safe (DESIGN.md)."""
+
+from typing import Any
+
+from celery import Celery
+
+from shared.settings import Settings
+
+SWEEP = "batches.sweep"
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "broker_url": settings.broker_url or "memory://",
+        "broker_connection_retry_on_startup": True,
+        # A message is acknowledged only after its task ran, and given back if the worker dies.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_ignore_result": True,
+        "task_time_limit": settings.task_time_limit_seconds,
+        "task_soft_time_limit": settings.task_time_limit_seconds - 30,
+        # Redis re-delivers an unacknowledged message after this; it must outlast any task.
+        "broker_transport_options": {"visibility_timeout": settings.task_time_limit_seconds * 2},
+        "worker_max_memory_per_child": 512_000,  # KiB
+        "task_default_queue": "cpb",
+        "timezone": "UTC",
+        "beat_schedule": {
+            "sweep": {"task": SWEEP, "schedule": settings.sweep_interval_seconds},
+        },
+        "cpb_settings": settings,
+    }
+
+
+def create_celery(settings: Settings | None = None) -> Celery:
+    """The app for `settings`, or, without them, one that reads the environment when first
+    configured (so importing `worker` connects to nothing and reads nothing)."""
+    app = Celery("cpb", include=["worker.tasks"], set_as_current=False)
+    if settings is not None:
+        app.conf.update(celery_config(settings))
+    else:
+
+        def configure(sender: Celery, **_: Any) -> None:
+            sender.conf.update(celery_config(Settings.from_env()))
+
+        app.on_configure.connect(configure, weak=False)
+    return app

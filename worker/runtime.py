@@ -1,0 +1,30 @@
+"""What a task needs at run time: the settings and a session factory, one per process."""
+
+from datetime import UTC, datetime
+from functools import cache
+
+from celery import Celery
+
+from shared.db import SessionFactory, make_engine, make_session_factory
+from shared.pipeline import Message
+from shared.settings import Settings
+
+
+def settings_of(app: Celery) -> Settings:
+    settings: Settings = app.conf.cpb_settings
+    return settings
+
+
+@cache
+def session_factory(database_url: str) -> SessionFactory:
+    # Built lazily in each worker process (after the prefork), never shared across a fork.
+    return make_session_factory(make_engine(database_url))
+
+
+def send(app: Celery, messages: list[Message]) -> None:
+    for message in messages:
+        app.send_task(message.task, args=list(message.args))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

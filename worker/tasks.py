@@ -1,0 +1,74 @@
+"""The tasks: thin, named, ids in. Each calls one pipeline step in a transaction, and sends the
+messages that step asks for only after it committed."""
+
+import logging
+import time
+from datetime import timedelta
+
+from celery import Task, shared_task
+
+from shared import pipeline
+from worker.runtime import now, send, session_factory, settings_of
+
+log = logging.getLogger(__name__)
+
+RETRIES = 3
+
+
+@shared_task(name=pipeline.PLAN, bind=True, max_retries=RETRIES)
+def plan(self: Task, batch_id: int) -> None:
+    settings = settings_of(self.app)
+    factory = session_factory(settings.database_url)
+    started = time.monotonic()
+    try:
+        with factory.begin() as session:
+            messages = pipeline.plan(session, batch_id, settings.chunk_size, now())
+    except Exception as exc:
+        _retry_or_fail(self, batch_id, f"planning failed: {exc}", exc)
+        raise
+    log.info("batch=%s planned ms=%d", batch_id, (time.monotonic() - started) * 1000)
+    send(self.app, messages)
+
+
+@shared_task(name=pipeline.APPLY_CHUNK, bind=True, max_retries=RETRIES)
+def apply_chunk(self: Task, batch_id: int, chunk_no: int) -> None:
+    settings = settings_of(self.app)
+    factory = session_factory(settings.database_url)
+    started = time.monotonic()
+    try:
+        with factory.begin() as session:
+            applied = pipeline.run_chunk(session, batch_id, chunk_no, now())
+    except Exception as exc:
+        _retry_or_fail(self, batch_id, f"chunk {chunk_no} failed: {exc}", exc)
+        raise
+    log.info(
+        "batch=%s chunk=%s applied=%s ms=%d",
+        batch_id,
+        chunk_no,
+        applied,
+        (time.monotonic() - started) * 1000,
+    )
+    with factory.begin() as session:
+        messages = pipeline.dispatch(session, now())
+    send(self.app, messages)
+
+
+@shared_task(name="batches.sweep", bind=True)
+def sweep(self: Task) -> None:
+    settings = settings_of(self.app)
+    with session_factory(settings.database_url).begin() as session:
+        messages = pipeline.sweep(session, now(), timedelta(seconds=settings.chunk_lease_seconds))
+    if messages:
+        log.info("sweep resent=%d", len(messages))
+    send(self.app, messages)
+
+
+def _retry_or_fail(task: Task, batch_id: int, error: str, exc: Exception) -> None:
+    """Retry with backoff; once the retries are spent, record the failure on the batch row."""
+    if task.request.retries < RETRIES:
+        raise task.retry(exc=exc, countdown=2**task.request.retries)
+    log.error("batch=%s failed error=%r", batch_id, error)
+    settings = settings_of(task.app)
+    with session_factory(settings.database_url).begin() as session:
+        messages = pipeline.fail(session, batch_id, error, now())
+    send(task.app, messages)
