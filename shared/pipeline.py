@@ -66,8 +66,10 @@ def dispatch(session: Session, now: datetime) -> list[Message]:
         if batch.status == "queued":
             batch.status = "running"
             batch.started_at = now
-            return messages + _enqueue_chunks(session, batch.id, now, stale_before=None)
-        if _pending_chunks(session, batch.id):
+            chunks = _enqueue_chunks(session, batch.id, now, stale_before=None)
+            if chunks:
+                return messages + chunks
+        elif _pending_chunks(session, batch.id):
             return messages
         _finalize(session, batch, now, status="succeeded")
     return messages

@@ -1,4 +1,4 @@
-"""Typed settings, read from the environment when `Settings.from_env()` is called, never at import."""
+"""Typed settings, read from the environment by `Settings.from_env()`, never at import."""
 
 import os
 import secrets
@@ -67,7 +67,7 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
 
 
 def _instance_secret(instance: Path) -> str:
-    """A secret kept in the instance folder, so sessions survive a restart of the embedded default."""
+    """A secret kept in the instance folder: sessions survive a restart of the embedded default."""
     path = instance / "secret_key"
     if path.exists():
         return path.read_text().strip()
