@@ -6,7 +6,8 @@ from pathlib import Path
 import click
 
 from shared.accounts import create_token, create_user, record_audit
-from shared.csv_import import import_bundle
+from shared.csv_import import ImportSummary, import_bundle
+from shared.csv_import.summary import FILE_FIELDS
 from shared.db import SessionFactory, make_engine, make_session_factory
 from shared.demo import load_demo
 from shared.errors import CpbError, ImportFailed
@@ -79,8 +80,14 @@ def import_csv(context: Context, directory: Path) -> None:
     """Import a native CSV bundle (all or nothing)."""
     with context.factory.begin() as session:
         summary = import_bundle(session, directory)
-        record_audit(session, username=None, action="import.csv", subject=str(directory))
-    click.echo(summary.describe())
+        record_audit(
+            session,
+            username=None,
+            action="import.csv",
+            subject=str(directory),
+            detail=summary.as_dict(),
+        )
+    _echo_summary(summary)
 
 
 @cli.group()
@@ -150,4 +157,13 @@ def seed(context: Context, students: int, seed: int) -> None:
     """Load a synthetic district of about N students."""
     with context.factory.begin() as session:
         summary = load_demo(session, students=students, seed=seed)
-    click.echo(summary.describe())
+    _echo_summary(summary)
+
+
+def _echo_summary(summary: ImportSummary) -> None:
+    for file_name, field in FILE_FIELDS.items():
+        counts = getattr(summary, field)
+        click.echo(
+            f"{file_name}: {counts.inserted} new, {counts.updated} updated, "
+            f"{counts.unchanged} unchanged"
+        )
