@@ -68,6 +68,7 @@ def _worker(celery: Celery, single_writer: bool) -> object:
         pool="solo" if single_writer else "threads",
         concurrency=1 if single_writer else 4,
         loglevel="WARNING",
+        quiet=True,
         without_gossip=True,
         without_mingle=True,
         without_heartbeat=True,

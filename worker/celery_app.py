@@ -11,7 +11,7 @@ SWEEP = "batches.sweep"
 
 def celery_config(settings: Settings) -> dict[str, Any]:
     return {
-        "broker_url": settings.broker_url or "memory://",
+        "broker_url": settings.broker_url or "memory://localhost/",
         "broker_connection_retry_on_startup": True,
         # A message is acknowledged only after its task ran, and given back if the worker dies.
         "task_acks_late": True,
