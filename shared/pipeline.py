@@ -57,12 +57,12 @@ def run_chunk(session: Session, batch_id: int, chunk_no: int, now: datetime) -> 
 
 
 def dispatch(session: Session, now: datetime) -> list[Message]:
-    """Move the oldest unfinished batch on: plan it, start its chunks, or finalize it and go on
-    to the next one."""
+    """Move the oldest unfinished batch on: start its chunks once it is planned, or finalize it
+    when they are all done and go on to the next one."""
     messages: list[Message] = []
     while (batch := _lock_head(session)) is not None:
         if not batch.planned:
-            return [*messages, Message(PLAN, (batch.id,))]
+            return messages  # its plan, when it runs, dispatches again
         if batch.status == "queued":
             batch.status = "running"
             batch.started_at = now

@@ -1,0 +1,130 @@
+"""The pipeline's steps and their order, without a broker: which messages each step asks for,
+what a lost or repeated message does, and how batches follow one another."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared import pipeline
+from shared.batch_service import batch_view, get_batch, submit_batch
+from shared.pipeline import APPLY_CHUNK, PLAN, Message
+from tests.support.district import District
+from tests.support.driver import TODAY, drain
+
+LEASE = timedelta(minutes=5)
+CHANGES = {"cellPhone": {"emergency": "on"}}
+
+
+@pytest.fixture
+def five_students(session_factory):
+    with session_factory.begin() as session:
+        d = District(session)
+        calendar = d.calendar("C", d.school("S"))
+        for n in range(5):
+            d.enroll(d.person(f"s{n}", cell_phone=f"555{n}"), calendar)
+        d.finish()
+    return session_factory
+
+
+def submit(factory, changes=CHANGES) -> int:
+    with factory.begin() as session:
+        batch, _ = submit_batch(
+            session,
+            {"mode": "student", "scope": {"calendarId": "C"}, "changes": changes},
+            user=None,
+            today=TODAY,
+        )
+        return batch.id
+
+
+def step(factory, function, *args):
+    with factory.begin() as session:
+        return function(session, *args)
+
+
+def view(factory, batch_id):
+    with factory.begin() as session:
+        return batch_view(session, get_batch(session, batch_id))
+
+
+def test_plan_cuts_targets_into_chunks_and_starts_them(five_students):
+    batch_id = submit(five_students)
+    now = datetime.now(UTC)
+    messages = step(five_students, pipeline.plan, batch_id, 2, now)
+    assert messages == [Message(APPLY_CHUNK, (batch_id, n)) for n in range(3)]
+    current = view(five_students, batch_id)
+    assert (current["status"], current["progress"]) == ("running", {"done": 0, "total": 3})
+    # a repeated plan message plans nothing again and starts nothing twice
+    assert step(five_students, pipeline.plan, batch_id, 2, now) == []
+
+
+def test_a_repeated_chunk_counts_once(five_students):
+    batch_id = submit(five_students)
+    messages = step(five_students, pipeline.plan, batch_id, 2, datetime.now(UTC))
+    now = datetime.now(UTC)
+    assert step(five_students, pipeline.run_chunk, batch_id, 0, now) is True
+    assert step(five_students, pipeline.run_chunk, batch_id, 0, now) is False
+    drain(five_students, messages, chunk_size=2)
+    result = view(five_students, batch_id)["result"]
+    assert (result["targets"], result["counts"]["cellPhone"]["emergency"]) == (5, 5)
+
+
+def test_sweep_resends_a_lost_plan_and_lost_chunks(five_students):
+    batch_id = submit(five_students)
+    later = datetime.now(UTC) + LEASE + timedelta(seconds=1)
+    # the plan message was lost: the sweeper sends it again once the lease has passed
+    assert step(five_students, pipeline.sweep, datetime.now(UTC), LEASE) == []
+    assert step(five_students, pipeline.sweep, later, LEASE) == [Message(PLAN, (batch_id,))]
+    # the plan ran, but its chunk messages were lost
+    step(five_students, pipeline.plan, batch_id, 2, datetime.now(UTC))
+    step(five_students, pipeline.run_chunk, batch_id, 1, datetime.now(UTC))
+    assert step(five_students, pipeline.sweep, datetime.now(UTC), LEASE) == []
+    resent = step(five_students, pipeline.sweep, later, LEASE)
+    assert resent == [Message(APPLY_CHUNK, (batch_id, 0)), Message(APPLY_CHUNK, (batch_id, 2))]
+    # and not again within the lease of the resend
+    assert step(five_students, pipeline.sweep, later, LEASE) == []
+    drain(five_students, resent, chunk_size=2)
+    final = view(five_students, batch_id)
+    assert (final["status"], final["result"]["counts"]["cellPhone"]["emergency"]) == (
+        "succeeded",
+        5,
+    )
+
+
+def test_batches_apply_in_submission_order(five_students):
+    first, second = (
+        submit(five_students),
+        submit(five_students, {"cellPhone": {"emergency": "off"}}),
+    )
+    now = datetime.now(UTC)
+    # the second is planned first, but cannot start before the first has finished
+    assert step(five_students, pipeline.plan, second, 10, now) == []
+    assert view(five_students, second)["status"] == "queued"
+    assert step(five_students, pipeline.plan, first, 10, now) == [Message(APPLY_CHUNK, (first, 0))]
+    step(five_students, pipeline.run_chunk, first, 0, now)
+    # finishing the first starts the second
+    assert step(five_students, pipeline.dispatch, now) == [Message(APPLY_CHUNK, (second, 0))]
+    step(five_students, pipeline.run_chunk, second, 0, now)
+    assert step(five_students, pipeline.dispatch, now) == []
+    assert view(five_students, first)["result"]["counts"]["cellPhone"]["emergency"] == 5
+    assert view(five_students, second)["result"]["counts"]["cellPhone"]["emergency"] == 5
+
+
+def test_a_failed_batch_keeps_what_it_applied_and_the_next_one_starts(five_students):
+    first, second = submit(five_students), submit(five_students)
+    now = datetime.now(UTC)
+    step(five_students, pipeline.plan, first, 2, now)
+    step(five_students, pipeline.plan, second, 2, now)
+    step(five_students, pipeline.run_chunk, first, 0, now)
+    messages = step(five_students, pipeline.fail, first, "chunk 1 failed: disk full", now)
+    assert messages == [Message(APPLY_CHUNK, (second, n)) for n in range(3)]
+    failed = view(five_students, first)
+    assert (failed["status"], failed["result"]["errors"]) == (
+        "failed",
+        ["chunk 1 failed: disk full"],
+    )
+    assert failed["result"]["counts"]["cellPhone"]["emergency"] == 2  # chunk 0: s0 and s1
+    # a late message for the failed batch changes nothing
+    assert step(five_students, pipeline.run_chunk, first, 1, now) is False
+    drain(five_students, messages, chunk_size=2)
+    assert view(five_students, second)["result"]["counts"]["cellPhone"]["emergency"] == 3
