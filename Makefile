@@ -1,0 +1,66 @@
+# The few commands a newcomer needs. `make test` is the one test command: it sets up what it needs
+# (the virtualenv, the package) and runs everything CI runs.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstall when the dependencies change, not on every run.
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install test lint format typecheck run migration clean distclean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -e ".[test]"
+	touch $@
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy
+
+run: install
+	$(BIN)/cpb run
+
+# make migration m="add schedules": autogenerates a revision from the models, compared with a
+# scratch SQLite database at head (the Alembic environment renders batch operations for SQLite).
+migration: install
+	@test -n "$(m)" || { echo 'usage: make migration m="what changed"' >&2; exit 2; }
+	$(BIN)/python -c "$$MIGRATION_SCRIPT" "$(m)"
+
+define MIGRATION_SCRIPT
+import sys
+import tempfile
+
+from shared.db import make_engine
+from shared.migrate import revision, upgrade
+
+with tempfile.TemporaryDirectory() as scratch:
+    engine = make_engine(f"sqlite:///{scratch}/head.sqlite3")
+    try:
+        upgrade(engine)
+        revision(engine, sys.argv[1])
+    finally:
+        engine.dispose()
+endef
+export MIGRATION_SCRIPT
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

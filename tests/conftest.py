@@ -1,0 +1,109 @@
+"""Fixtures on real services: SQLite files, PostgreSQL and Redis (see tests/support/services.py
+for where the servers come from). Without a server the tests that need it are skipped, except in
+CI (CI=true), where a missing server is a failure: CI must never pass by skipping."""
+
+import contextlib
+import os
+from collections.abc import Callable, Generator, Iterator
+from contextlib import AbstractContextManager as ContextManager
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+from sqlalchemy import Engine
+
+from shared.db import SessionFactory, make_engine, make_session_factory
+from shared.migrate import upgrade
+from shared.models import Base
+from tests.support import processes, services
+
+CONFORMANCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
+
+
+def _unavailable(what: str, reason: str) -> NoReturn:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{what} unavailable in CI: {reason}", pytrace=False)
+    pytest.skip(f"{what} unavailable: {reason}")
+
+
+def _provide(
+    stack: contextlib.ExitStack, what: str, provider: Callable[[], ContextManager[str]]
+) -> str:
+    try:
+        return stack.enter_context(provider())
+    except services.Unavailable as exc:
+        reason = str(exc)
+    # Outside the except block, so that the report shows the reason alone.
+    _unavailable(what, reason)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh database for the session: `postgresql+psycopg://.../cpb_test_<random>`."""
+    with contextlib.ExitStack() as stack:
+        yield _provide(stack, "PostgreSQL", services.postgres_database)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """An empty Redis database for the session: `redis://host:port/db`."""
+    with contextlib.ExitStack() as stack:
+        yield _provide(stack, "Redis", services.redis_database)
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    engine = make_engine(pg_url)
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def pg_session_factory(pg_engine: Engine) -> SessionFactory:
+    """The session's PostgreSQL database, every table emptied and every id sequence reset."""
+    quote = pg_engine.dialect.identifier_preparer.format_table
+    tables = ", ".join(quote(table) for table in Base.metadata.sorted_tables)
+    with pg_engine.begin() as connection:
+        connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    return make_session_factory(pg_engine)
+
+
+@pytest.fixture
+def sqlite_session_factory(tmp_path: Path) -> Iterator[SessionFactory]:
+    engine = make_engine(f"sqlite:///{tmp_path}/cpb.sqlite3")
+    try:
+        upgrade(engine)
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def session_factory(request: pytest.FixtureRequest) -> SessionFactory:
+    name = {"sqlite": "sqlite_session_factory", "postgres": "pg_session_factory"}[request.param]
+    factory: SessionFactory = request.getfixturevalue(name)
+    return factory
+
+
+@pytest.fixture(scope="session")
+def conformance_dir() -> Path:
+    directory = Path(os.environ.get("CPB_CONFORMANCE_DIR") or CONFORMANCE_DIR)
+    if not directory.is_dir():
+        pytest.skip(f"no conformance cases at {directory} (set CPB_CONFORMANCE_DIR)")
+    return directory
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failing test's report shows the log tail of every worker or beat process still running
+    (those started by fixtures are only stopped after the report is made)."""
+    report: pytest.TestReport = yield
+    if report.failed:
+        for name, tail in processes.running_logs():
+            report.sections.append((f"log of {name}", tail))
+    return report
