@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from shared.settings import Settings
-from shared.vocabulary import CHANNELS, REASONS
 from tests.support.processes import REPO_ROOT, celery_worker, wait_until
+from tests.support.results import result_table as counts
 from web import create_app
 
 BUNDLE = {
@@ -71,14 +71,6 @@ def cpb(env: dict[str, str], *args: str, stdin: str = "") -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-def counts(**cells: int) -> dict[str, dict[str, int | None]]:
-    table: dict[str, dict[str, int | None]] = {c: dict.fromkeys(REASONS) for c in CHANNELS}
-    for key, value in cells.items():
-        channel, reason = key.split("__")
-        table[channel][reason] = value
-    return table
 
 
 @pytest.fixture

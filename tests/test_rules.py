@@ -11,9 +11,9 @@ from shared.db import SessionFactory
 from shared.errors import InvalidRequest
 from shared.filter_service import create_filter
 from shared.models import Batch, preferences
-from shared.vocabulary import CHANNELS, REASONS
 from tests.support.district import District
 from tests.support.driver import TODAY, run_batch
+from tests.support.results import Table, result_table
 
 BEFORE, AFTER = date(2025, 10, 14), date(2025, 10, 16)
 
@@ -77,17 +77,13 @@ def district(session_factory: SessionFactory) -> SessionFactory:
     return session_factory
 
 
-def table(changes: dict[str, dict[str, str]], **cells: int) -> dict[str, dict[str, int | None]]:
-    """The expected result table: `channel__reason=n` for every set cell, None elsewhere."""
-    expected: dict[str, dict[str, int | None]] = {c: dict.fromkeys(REASONS) for c in CHANNELS}
-    for key, value in cells.items():
-        channel, reason = key.split("__")
-        expected[channel][reason] = value
+def table(changes: dict[str, dict[str, str]], **cells: int) -> Table:
+    """The expected table; `cells` must name exactly the cells that `changes` sets."""
     set_cells = {
         f"{c}__{r}" for c, opts in changes.items() for r, o in opts.items() if o != "noChange"
     }
     assert set_cells == set(cells), "the expectation must name exactly the set cells"
-    return expected
+    return result_table(**cells)
 
 
 SCHOOL_A = {"schoolYear": "2025-26", "schoolId": "A"}
