@@ -1,0 +1,75 @@
+"""What the batch wizard offers in its selects: school years, schools, calendars and filters."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared.models import Calendar, Filter, School
+
+
+@dataclass(frozen=True)
+class SchoolOption:
+    school_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CalendarOption:
+    calendar_id: str
+    name: str
+    school_id: str
+    school_name: str
+    school_year: str
+
+
+@dataclass(frozen=True)
+class FilterOption:
+    filter_id: int
+    name: str
+    kind: str
+
+
+def school_years(session: Session) -> list[str]:
+    """Newest first: years are written like `2025-26`, so the text order is the time order."""
+    return list(
+        session.scalars(
+            select(Calendar.school_year).distinct().order_by(Calendar.school_year.desc())
+        )
+    )
+
+
+def schools(session: Session) -> list[SchoolOption]:
+    rows = session.execute(select(School.ext_id, School.name).order_by(School.name, School.ext_id))
+    return [SchoolOption(school_id=ext_id, name=name) for ext_id, name in rows]
+
+
+def calendars(session: Session, school_year: str | None = None) -> list[CalendarOption]:
+    """Newest year first, then by school and calendar name."""
+    query = (
+        select(Calendar.ext_id, Calendar.name, School.ext_id, School.name, Calendar.school_year)
+        .join(School, School.id == Calendar.school_id)
+        .order_by(Calendar.school_year.desc(), School.name, Calendar.name, Calendar.ext_id)
+    )
+    if school_year is not None:
+        query = query.where(Calendar.school_year == school_year)
+    return [
+        CalendarOption(
+            calendar_id=calendar_id,
+            name=name,
+            school_id=school_id,
+            school_name=school_name,
+            school_year=year,
+        )
+        for calendar_id, name, school_id, school_name, year in session.execute(query)
+    ]
+
+
+def filters(session: Session, kind: str) -> list[FilterOption]:
+    """The saved filters of one kind (`student` or `census`), by name."""
+    rows = session.execute(
+        select(Filter.id, Filter.name, Filter.kind)
+        .where(Filter.kind == kind)
+        .order_by(Filter.name, Filter.id)
+    )
+    return [FilterOption(filter_id=id_, name=name, kind=kind_) for id_, name, kind_ in rows]

@@ -1,0 +1,147 @@
+"""The pages in a real browser (headless Chromium): sign in, fill the wizard, apply, land on the
+batch page; and Preview submits a dry run. No worker runs here, so the batch stays queued."""
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from shared.db import SessionFactory
+from shared.models import Batch
+from tests.support.web import PASSWORD, EnqueueRecorder, add_district, add_user, make_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+pytestmark = pytest.mark.browser
+
+
+def require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{CHROMIUM} is missing in CI", pytrace=False)
+    pytest.skip(f"no browser at {CHROMIUM}")
+
+
+@pytest.fixture
+def enqueued() -> EnqueueRecorder:
+    return EnqueueRecorder()
+
+
+@pytest.fixture
+def base_url(
+    sqlite_session_factory: SessionFactory, tmp_path: Path, enqueued: EnqueueRecorder
+) -> Iterator[str]:
+    add_user(sqlite_session_factory, "admin", "district_admin")
+    add_district(sqlite_session_factory)
+    app = make_app(sqlite_session_factory, tmp_path, enqueued)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(base_url: str) -> Iterator[Any]:
+    require_chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(base_url=base_url)
+            context.set_default_timeout(10_000)
+            yield context.new_page()
+            context.close()
+        finally:
+            browser.close()
+
+
+def sign_in(page: Any) -> None:
+    page.goto("/batches/new")
+    assert page.url.endswith("/login?next=%2Fbatches%2Fnew")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/batches/new")
+
+
+def batches(factory: SessionFactory) -> list[tuple[int, str, str | None, bool, dict[str, Any]]]:
+    with factory() as session:
+        rows = session.execute(
+            select(Batch.id, Batch.mode, Batch.calendar_ext_id, Batch.dry_run, Batch.changes)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def test_apply_changes_lands_on_the_batch_page(
+    page: Any, sqlite_session_factory: SessionFactory, enqueued: EnqueueRecorder
+):
+    sign_in(page)
+    page.get_by_label("Mode").select_option(label="Students")
+    page.get_by_label("School year").select_option("2025-26")
+    page.get_by_label("School", exact=True).select_option("S-N")
+    # The calendars of other schools are hidden once a school is chosen.
+    assert page.locator("#calendarId option[value='C-S-26']").is_disabled()
+    page.get_by_label("Calendar").select_option("C-N-26")
+    page.get_by_label("Email: Emergency", exact=True).select_option("on")
+    page.get_by_label("Household Phone: Attendance").select_option(label="Off")
+    page.get_by_label("Keep guardians' own choices").check()
+    page.get_by_role("button", name="Apply Changes").click()
+
+    page.wait_for_url("**/batches/1")
+    assert page.locator("#batch-status").inner_text() == "queued"
+    assert page.locator("progress#batch-progress").is_visible()
+    assert page.get_by_role("heading", level=1).inner_text() == "Batch 1"
+    # The page keeps polling the API (with the session cookie) and stays on queued.
+    with page.expect_response("**/api/v1/batches/1") as polled:
+        pass
+    assert polled.value.status == 200
+    assert polled.value.json()["status"] == "queued"
+
+    [(batch_id, mode, calendar, dry_run, changes)] = batches(sqlite_session_factory)
+    assert (batch_id, mode, calendar, dry_run) == (1, "student", "C-N-26", False)
+    assert changes["email"]["emergency"] == "on"
+    assert changes["householdPhone"]["attendance"] == "off"
+    assert enqueued.calls == [("batches.plan", (1,))]
+
+
+def test_preview_submits_a_dry_run(
+    page: Any, sqlite_session_factory: SessionFactory, enqueued: EnqueueRecorder
+):
+    sign_in(page)
+    page.get_by_label("Mode").select_option("census")
+    assert page.locator("#scope-fields").is_hidden()  # Census/Staff has no scope
+    page.get_by_label("Filter", exact=True).select_option(label="staff")
+    page.get_by_label("Work Phone: Staff").select_option("on")
+    page.get_by_role("button", name="Preview").click()
+
+    page.wait_for_url("**/batches/1")
+    assert page.get_by_role("heading", level=1).inner_text() == "Batch 1 (preview)"
+    assert page.locator("#batch-status").inner_text() == "queued"
+    [(_, mode, _, dry_run, changes)] = batches(sqlite_session_factory)
+    assert (mode, dry_run, changes["workPhone"]["staff"]) == ("census", True, "on")
+    assert enqueued.calls == [("batches.plan", (1,))]
+
+
+def test_a_wizard_error_is_shown_on_the_form(page: Any, sqlite_session_factory: SessionFactory):
+    sign_in(page)
+    page.get_by_label("Mode").select_option("census")
+    page.get_by_role("button", name="Apply Changes").click()
+    alert = page.get_by_role("alert")
+    assert " ".join(alert.inner_text().split()) == (
+        "The batch was not submitted Ad hoc filter (filterId): "
+        "Census/Staff mode needs a census filter"
+    )
+    assert page.get_by_label("Mode").input_value() == "census"
+    assert batches(sqlite_session_factory) == []

@@ -1,0 +1,50 @@
+"""POST/GET /api/v1/batches and GET /api/v1/batches/<id>."""
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from shared.batch_service import batch_view, get_batch, list_batches
+from shared.errors import InvalidRequest
+from web.auth import require_principal
+from web.params import json_object_body, optional_arg, positive_int_arg
+from web.services import services
+from web.submission import submit
+
+PER_PAGE = 50
+MAX_PER_PAGE = 200
+MAX_IDEMPOTENCY_KEY = 200  # the column's width
+
+
+def register(api: Blueprint) -> None:
+    api.add_url_rule("/batches", "submit_batch", submit_batch, methods=["POST"])
+    api.add_url_rule("/batches", "list_batches", list_batches_, methods=["GET"])
+    api.add_url_rule("/batches/<int:batch_id>", "get_batch", get_batch_, methods=["GET"])
+
+
+def submit_batch() -> tuple[Response, int, dict[str, str]]:
+    payload = json_object_body()
+    idempotency_key = request.headers.get("Idempotency-Key", "").strip() or None
+    if idempotency_key is not None and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise InvalidRequest(
+            f"must be at most {MAX_IDEMPOTENCY_KEY} characters", field="Idempotency-Key"
+        )
+    submitted = submit(payload, require_principal(), idempotency_key=idempotency_key)
+    url = url_for("api.get_batch", batch_id=submitted.batch_id)
+    body = {"id": submitted.batch_id, "status": submitted.status, "url": url}
+    return jsonify(body), 202, {"Location": url}
+
+
+def list_batches_() -> dict[str, Any]:
+    page = positive_int_arg("page", 1)
+    per_page = positive_int_arg("perPage", PER_PAGE, maximum=MAX_PER_PAGE)
+    status = optional_arg("status")  # list_batches says which statuses there are
+    with services().session_factory() as session:
+        batches, total = list_batches(session, page=page, per_page=per_page, status=status)
+        items = [batch_view(session, batch) for batch in batches]
+    return {"items": items, "page": page, "perPage": per_page, "total": total}
+
+
+def get_batch_(batch_id: int) -> dict[str, Any]:
+    with services().session_factory() as session:
+        return batch_view(session, get_batch(session, batch_id))

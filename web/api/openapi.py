@@ -1,0 +1,400 @@
+"""GET /api/v1/openapi.json: the OpenAPI 3.0 description of the endpoints this app serves.
+
+Written by hand; only the lists of channels, reasons, options and statuses come from the
+vocabulary, so the document cannot disagree with the validation about them.
+"""
+
+from typing import Any
+
+from flask import Blueprint
+
+from shared.models.batches import ACTIVE_STATUSES, FINAL_STATUSES
+from shared.vocabulary import CHANNELS, MODES, OPTIONS, REASONS
+
+Schema = dict[str, Any]
+
+
+def register(api: Blueprint) -> None:
+    api.add_url_rule("/openapi.json", "openapi", openapi_json, methods=["GET"])
+
+
+def openapi_json() -> Schema:
+    return openapi_document()
+
+
+def openapi_document() -> Schema:
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Contact Preferences Batch API",
+            "version": "1",
+            "description": "Set messenger contact preferences en masse, as background batches.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"},
+                "sessionCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "session",
+                    "description": "The login session of the web pages; requests that change "
+                    "something must also send the CSRF token in the X-CSRFToken header.",
+                },
+            },
+            "schemas": _schemas(),
+            "responses": {
+                name: _error_response(description)
+                for name, description in (
+                    ("BadRequest", "Bad input; `field` names what is wrong"),
+                    ("Unauthorized", "No or unknown credentials"),
+                    ("Forbidden", "The user's role does not allow it"),
+                    ("NotFound", "No such resource"),
+                )
+            },
+        },
+    }
+
+
+def _paths() -> Schema:
+    return {
+        "/health": {
+            "get": {
+                "summary": "Whether the database and the broker answer",
+                "operationId": "health",
+                "security": [],
+                "responses": {
+                    "200": _json("Both answer", "Health"),
+                    "503": _json("At least one is down", "Health"),
+                },
+            }
+        },
+        "/batches": {
+            "post": {
+                "summary": "Submit a batch",
+                "operationId": "submitBatch",
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "description": "A resubmission with the same key returns the first batch",
+                        "schema": {"type": "string", "maxLength": 200},
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("BatchRequest")}},
+                },
+                "responses": {
+                    "202": _json("Accepted: the batch is queued", "BatchAccepted"),
+                    **_errors("BadRequest", "Unauthorized", "Forbidden"),
+                },
+            },
+            "get": {
+                "summary": "The batches, newest first",
+                "operationId": "listBatches",
+                "parameters": [
+                    _query("page", {"type": "integer", "minimum": 1, "default": 1}),
+                    _query(
+                        "perPage", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
+                    ),
+                    _query("status", {"type": "string", "enum": _statuses()}),
+                ],
+                "responses": {
+                    "200": _json("A page of batches", "BatchList"),
+                    **_errors("BadRequest", "Unauthorized"),
+                },
+            },
+        },
+        "/batches/{batchId}": {
+            "get": {
+                "summary": "One batch: status, progress and, once finished, the result",
+                "operationId": "getBatch",
+                "parameters": [_path_param("batchId", {"type": "integer"})],
+                "responses": {
+                    "200": _json("The batch", "BatchView"),
+                    **_errors("Unauthorized", "NotFound"),
+                },
+            }
+        },
+        "/people/{personId}/preferences": {
+            "get": {
+                "summary": "A person's addresses and preference values, and their households'",
+                "operationId": "getPersonPreferences",
+                "parameters": [_path_param("personId", {"type": "string"})],
+                "responses": {
+                    "200": _json("The person's preferences", "PersonPreferences"),
+                    **_errors("Unauthorized", "NotFound"),
+                },
+            }
+        },
+        "/preferences.csv": {
+            "get": {
+                "summary": "Every preference, streamed as CSV (SPEC section 7)",
+                "operationId": "exportPreferences",
+                "responses": {
+                    "200": {
+                        "description": "One row per subject and channel with an address",
+                        "content": {"text/csv": {"schema": {"type": "string"}}},
+                    },
+                    **_errors("Unauthorized"),
+                },
+            }
+        },
+        "/filters": {
+            "get": {
+                "summary": "The saved ad hoc filters",
+                "operationId": "listFilters",
+                "responses": {
+                    "200": _json("The filters", "FilterList"),
+                    **_errors("Unauthorized"),
+                },
+            },
+            "post": {
+                "summary": "Save an ad hoc filter",
+                "operationId": "createFilter",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("FilterRequest")}},
+                },
+                "responses": {
+                    "201": _json("The saved filter", "Filter"),
+                    **_errors("BadRequest", "Unauthorized", "Forbidden"),
+                },
+            },
+        },
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "operationId": "openapi",
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI document",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    **_errors("Unauthorized"),
+                },
+            }
+        },
+    }
+
+
+def _schemas() -> Schema:
+    nullable_string = {"type": "string", "nullable": True}
+    nullable_datetime = {"type": "string", "format": "date-time", "nullable": True}
+    return {
+        "Error": _object(
+            {
+                "error": _object(
+                    {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "field": {
+                            **nullable_string,
+                            "description": "The field at fault, e.g. changes.cellPhone.sms",
+                        },
+                    },
+                    required=["code", "message", "field"],
+                )
+            },
+            required=["error"],
+        ),
+        "Health": _object(
+            {
+                "database": {"type": "string", "enum": ["ok", "down"]},
+                "broker": {"type": "string", "enum": ["ok", "down"]},
+            },
+            required=["database", "broker"],
+        ),
+        "Option": {"type": "string", "enum": list(OPTIONS), "default": "noChange"},
+        "Changes": _object(
+            {
+                channel: _object({reason: _ref("Option") for reason in REASONS})
+                for channel in CHANNELS
+            },
+            description="The option per channel and reason; anything missing is noChange. "
+            "Text-message (SMS) channels or reasons are refused.",
+        ),
+        "Counts": _object(
+            {
+                channel: _object(
+                    {reason: {"type": "integer", "nullable": True} for reason in REASONS},
+                    required=list(REASONS),
+                )
+                for channel in CHANNELS
+            },
+            required=list(CHANNELS),
+            description="Per channel and reason: null for noChange, else a number of values",
+        ),
+        "Scope": _scope(),
+        "BatchRequest": _object(
+            {
+                "mode": {"type": "string", "enum": list(MODES)},
+                "scope": _ref("Scope"),
+                "filterId": {
+                    "type": "integer",
+                    "nullable": True,
+                    "description": "A saved filter: student kind, or census kind (required "
+                    "for census mode)",
+                },
+                "asOf": {"type": "string", "format": "date", "description": "Default: today"},
+                "changes": _ref("Changes"),
+                "keepGuardianChoices": {"type": "boolean", "default": False},
+                "dryRun": {"type": "boolean", "default": False},
+            },
+            required=["mode"],
+        ),
+        "BatchAccepted": _object(
+            {
+                "id": {"type": "integer"},
+                "status": {"type": "string", "enum": _statuses()},
+                "url": {"type": "string"},
+            },
+            required=["id", "status", "url"],
+        ),
+        "BatchResult": _result(),
+        "BatchView": _object(
+            {
+                "id": {"type": "integer"},
+                "kind": {"type": "string", "enum": ["batch", "undo"]},
+                "status": {"type": "string", "enum": _statuses()},
+                "mode": {"type": "string", "enum": list(MODES), "nullable": True},
+                "scope": {**_scope(), "nullable": True, "description": "null in census mode"},
+                "filterId": {"type": "integer", "nullable": True},
+                "asOf": {"type": "string", "format": "date"},
+                "changes": _ref("Changes"),
+                "keepGuardianChoices": {"type": "boolean"},
+                "dryRun": {"type": "boolean"},
+                "submittedBy": nullable_string,
+                "submittedAt": {"type": "string", "format": "date-time"},
+                "startedAt": nullable_datetime,
+                "finishedAt": nullable_datetime,
+                "progress": _object(
+                    {"done": {"type": "integer"}, "total": {"type": "integer", "nullable": True}},
+                    required=["done", "total"],
+                ),
+                "result": {
+                    **_result(),
+                    "nullable": True,
+                    "description": "null until the batch has finished",
+                },
+                "undoneBy": {"type": "integer", "nullable": True},
+            },
+            required=["id", "kind", "status", "asOf", "changes", "progress", "result"],
+            closed=False,
+        ),
+        "BatchList": _object(
+            {
+                "items": {"type": "array", "items": _ref("BatchView")},
+                "page": {"type": "integer"},
+                "perPage": {"type": "integer"},
+                "total": {"type": "integer"},
+            },
+            required=["items", "page", "perPage", "total"],
+        ),
+        "FilterRequest": _object(
+            {
+                "name": {"type": "string"},
+                "kind": {"type": "string", "enum": ["student", "census"]},
+                "criteria": {
+                    "type": "object",
+                    "description": "student: grades, schoolIds, personIds; census: personIds, "
+                    "staff, assignmentSchoolIds, students, messengerContacts (SPEC section 6)",
+                },
+            },
+            required=["name", "kind", "criteria"],
+        ),
+        "Filter": _object(
+            {
+                "id": {"type": "integer"},
+                "name": {"type": "string"},
+                "kind": {"type": "string", "enum": ["student", "census"]},
+                "criteria": {"type": "object"},
+            },
+            required=["id", "name", "kind", "criteria"],
+        ),
+        "FilterList": _object(
+            {"items": {"type": "array", "items": _ref("Filter")}}, required=["items"]
+        ),
+        "PersonPreferences": {
+            "type": "object",
+            "description": "The person's addresses and, per channel and reason, the value and "
+            "who set it last (default, import, guardian, staff or batch:<id>); the same for "
+            "the phones of the households the person belongs to",
+        },
+    }
+
+
+# Scope and BatchResult are written out where they may be null: OpenAPI 3.0 ignores `nullable`
+# beside a $ref, and validators reject null through an allOf.
+def _scope() -> Schema:
+    nullable_string = {"type": "string", "nullable": True}
+    return _object(
+        {
+            "schoolYear": {**nullable_string, "example": "2025-26"},
+            "schoolId": nullable_string,
+            "calendarId": nullable_string,
+        },
+        description="A calendarId; a schoolId with a schoolYear; or a schoolYear alone",
+    )
+
+
+def _result() -> Schema:
+    return _object(
+        {
+            "targets": {"type": "integer"},
+            "errors": {"type": "array", "items": {"type": "string"}},
+            "counts": _ref("Counts"),
+            "kept": _ref("Counts"),
+        },
+        required=["targets", "errors", "counts", "kept"],
+    )
+
+
+def _statuses() -> list[str]:
+    return [*ACTIVE_STATUSES, *FINAL_STATUSES]
+
+
+def _object(
+    properties: Schema,
+    *,
+    required: list[str] | None = None,
+    description: str | None = None,
+    closed: bool = True,
+) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    if closed:
+        schema["additionalProperties"] = False
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(description: str, schema: str) -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _errors(*names: str) -> Schema:
+    status = {"BadRequest": "400", "Unauthorized": "401", "Forbidden": "403", "NotFound": "404"}
+    return {status[name]: {"$ref": f"#/components/responses/{name}"} for name in names}
+
+
+def _error_response(description: str) -> Schema:
+    return _json(description, "Error")
+
+
+def _query(name: str, schema: Schema) -> Schema:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+def _path_param(name: str, schema: Schema) -> Schema:
+    return {"name": name, "in": "path", "required": True, "schema": schema}

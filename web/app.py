@@ -1,0 +1,101 @@
+"""The app factory: `create_app(settings=None, *, enqueue=None, session_factory=None, ...)`.
+
+Tests and `cpb run` pass their own session factory, enqueue function and broker check; the
+defaults come from the settings (Settings.from_env() when none are given).
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from flask_wtf.csrf import CSRFProtect
+
+from shared.db import SessionFactory, make_engine, make_session_factory
+from shared.settings import Settings
+from web.api import make_api_blueprint
+from web.auth import current_principal, register_login
+from web.celery_client import CeleryClient
+from web.errors import register_error_handlers
+from web.labels import SCOPE_LABELS, format_moment
+from web.pages.auth import make_auth_blueprint
+from web.pages.batches import make_batches_blueprint
+from web.pages.wizard import make_wizard_blueprint
+from web.services import BrokerCheck, Enqueue, WebServices, install, services
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    enqueue: Enqueue | None = None,
+    session_factory: SessionFactory | None = None,
+    broker_check: BrokerCheck | None = None,
+) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
+    register_config(app, settings)
+    register_services(app, settings, enqueue, session_factory, broker_check)
+    register_json(app)
+    register_login(app)
+    csrf = CSRFProtect(app)
+    register_error_handlers(app)
+    register_blueprints(app, csrf)
+    register_template_globals(app)
+    return app
+
+
+def register_config(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # The CSRF token lives as long as the login session instead of one hour, so a wizard
+        # left open over lunch still submits.
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+
+
+def register_services(
+    app: Flask,
+    settings: Settings,
+    enqueue: Enqueue | None,
+    session_factory: SessionFactory | None,
+    broker_check: BrokerCheck | None,
+) -> None:
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database_url))
+    if enqueue is None or broker_check is None:
+        client = CeleryClient.for_settings(settings)  # builds nothing until first used
+        enqueue = enqueue or client.enqueue
+        broker_check = broker_check or client.check_broker
+    install(app, WebServices(settings, session_factory, enqueue, broker_check))
+
+
+class IsoDateJSONProvider(DefaultJSONProvider):
+    """ISO 8601 dates, and keys in the order the code wrote them (channels and reasons have an
+    order of their own)."""
+
+    sort_keys = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, date | datetime):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
+def register_json(app: Flask) -> None:
+    app.json = IsoDateJSONProvider(app)
+
+
+def register_blueprints(app: Flask, csrf: CSRFProtect) -> None:
+    app.register_blueprint(make_auth_blueprint())
+    app.register_blueprint(make_wizard_blueprint())
+    app.register_blueprint(make_batches_blueprint())
+    app.register_blueprint(make_api_blueprint(csrf))
+
+
+def register_template_globals(app: Flask) -> None:
+    app.jinja_env.globals["current_principal"] = current_principal
+    app.jinja_env.globals["scope_labels"] = SCOPE_LABELS
+    app.jinja_env.filters["moment"] = lambda iso: format_moment(iso, services().settings.zone)

@@ -1,0 +1,90 @@
+"""Who is asking: the login session (Flask-Login) for pages, a bearer token or the session for
+the API, and the one rule the web enforces by role: a viewer only reads.
+
+Scoping a school_admin to their schools (and refusing them census mode) needs the parsed batch
+scope, so it belongs to the services, which receive the acting `User` (`submit_batch(...,
+user=...)`, `create_filter(..., user=...)`); `ensure_can_write` is the web's own gate.
+"""
+
+from typing import Final
+
+from flask import Flask, g
+from flask_login import LoginManager, UserMixin, current_user
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import Unauthorized
+
+from shared.errors import Forbidden
+from shared.models import User
+from web.services import services
+
+READ_ONLY_ROLES: Final = frozenset({"viewer"})
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Principal(UserMixin):
+    """The signed-in user between requests: the id and role, no ORM state."""
+
+    def __init__(self, user_id: int, username: str, role: str) -> None:
+        self.id = user_id
+        self.username = username
+        self.role = role
+
+    @classmethod
+    def of(cls, user: User) -> "Principal":
+        return cls(user.id, user.username, user.role)
+
+    @property
+    def can_write(self) -> bool:
+        return self.role not in READ_ONLY_ROLES
+
+
+def register_login(app: Flask) -> None:
+    manager = LoginManager(app)
+    manager.login_view = "auth.login"
+    manager.login_message = "Please sign in to see this page."
+
+    @manager.user_loader
+    def load_principal(user_id: str) -> Principal | None:
+        if not user_id.isdigit():
+            return None
+        with services().session_factory() as session:
+            user = session.get(User, int(user_id))
+            return None if user is None else Principal.of(user)
+
+
+def set_token_principal(principal: Principal) -> None:
+    g.token_principal = principal
+
+
+def authenticated_by_token() -> bool:
+    return g.get("token_principal") is not None
+
+
+def current_principal() -> Principal | None:
+    token_principal: Principal | None = g.get("token_principal")
+    if token_principal is not None:
+        return token_principal
+    if current_user.is_authenticated:
+        principal: Principal = current_user._get_current_object()
+        return principal
+    return None
+
+
+def require_principal() -> Principal:
+    principal = current_principal()
+    if principal is None:
+        raise Unauthorized("sign in, or send Authorization: Bearer <token>")
+    return principal
+
+
+def ensure_can_write(principal: Principal) -> None:
+    if not principal.can_write:
+        raise Forbidden(f"the role {principal.role} may only read")
+
+
+def db_user(session: Session, principal: Principal) -> User:
+    """The acting user as a row of this session, for the services to record and check."""
+    user = session.get(User, principal.id)
+    if user is None:  # deleted while signed in
+        raise Unauthorized("this user no longer exists")
+    return user

@@ -1,0 +1,1 @@
+"""The server-rendered pages: sign-in, the batch wizard, the batch page and the history."""

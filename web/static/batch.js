@@ -1,0 +1,39 @@
+// Polls the batch every second while it runs; reloads the page once it has finished, so the
+// server renders the result (the page shows it without JavaScript as well).
+(function () {
+  "use strict";
+  var root = document.getElementById("batch");
+  if (!root || root.getAttribute("data-final") === "true") return;
+  var url = root.getAttribute("data-poll-url");
+  var statusEl = document.getElementById("batch-status");
+  var progress = document.getElementById("batch-progress");
+  var progressText = document.getElementById("batch-progress-text");
+  var FINAL = ["succeeded", "failed", "cancelled"];
+
+  function show(batch) {
+    if (statusEl.textContent !== batch.status) statusEl.textContent = batch.status;
+    var p = batch.progress || {};
+    if (p.total) {
+      progress.max = p.total;
+      progress.value = p.done;
+      progressText.textContent = p.done + " of " + p.total + " chunks";
+    }
+  }
+
+  function poll() {
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (batch) {
+        if (batch) {
+          show(batch);
+          if (FINAL.indexOf(batch.status) >= 0) {
+            window.location.reload();
+            return;
+          }
+        }
+        window.setTimeout(poll, 1000);
+      })
+      .catch(function () { window.setTimeout(poll, 1000); });
+  }
+  window.setTimeout(poll, 1000);
+})();
