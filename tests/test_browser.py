@@ -1,7 +1,6 @@
 """The pages in a real browser (headless Chromium): sign in, fill the wizard, apply, land on the
 batch page; and Preview submits a dry run. No worker runs here, so the batch stays queued."""
 
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,20 +12,10 @@ from werkzeug.serving import make_server
 
 from shared.db import SessionFactory
 from shared.models import Batch
+from tests.support.browser import browser_page
 from tests.support.web import PASSWORD, EnqueueRecorder, add_district, add_user, make_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
 pytestmark = pytest.mark.browser
-
-
-def require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{CHROMIUM} is missing in CI", pytrace=False)
-    pytest.skip(f"no browser at {CHROMIUM}")
 
 
 @pytest.fixture
@@ -54,17 +43,8 @@ def base_url(
 
 @pytest.fixture
 def page(base_url: str) -> Iterator[Any]:
-    require_chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(base_url=base_url)
-            context.set_default_timeout(10_000)
-            yield context.new_page()
-            context.close()
-        finally:
-            browser.close()
+    with browser_page(base_url) as opened:
+        yield opened
 
 
 def sign_in(page: Any) -> None:

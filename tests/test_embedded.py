@@ -1,5 +1,6 @@
 """`cpb run` on the embedded default, as the README's quick start runs it: SQLite in the instance
-folder, the worker and beat in the same process, a demo district and a login on first start."""
+folder, the worker and beat in the same process, a demo district and a login on first start.
+Driven through the API, and through the pages in a real browser."""
 
 import contextlib
 import json
@@ -9,15 +10,59 @@ import sqlite3
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
+from tests.support.browser import browser_page
 from tests.support.processes import REPO_ROOT, background_process, wait_until
+
+CPB = [sys.executable, "-c", "from web.cli import main; main()"]
+
+
+@dataclass(frozen=True)
+class Running:
+    base: str
+    instance: Path
+    env: dict[str, str]
+
+    @property
+    def password(self) -> str:
+        return (self.instance / "demo-login.txt").read_text().strip()
+
+    def newest_year(self) -> str:
+        database = self.instance / "cpb.sqlite3"
+        with contextlib.closing(sqlite3.connect(database)) as connection:
+            return str(connection.execute("SELECT max(school_year) FROM calendars").fetchone()[0])
+
+    def token(self) -> str:
+        created = subprocess.run(
+            [*CPB, "tokens", "create", "admin"],
+            cwd=REPO_ROOT,
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return created.stdout.strip().splitlines()[-1]
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def cpb_run(tmp_path: Path) -> Iterator[Running]:
+    instance = tmp_path / "instance"
+    env = {"CPB_INSTANCE_PATH": str(instance), "DATABASE_URL": "", "CELERY_BROKER_URL": ""}
+    port = free_port()
+    command = [*CPB, "run", "--port", str(port), "--demo-students", "80"]
+    with background_process("cpb run", command, env, ready=r"running at http://"):
+        yield Running(f"http://127.0.0.1:{port}", instance, env)
 
 
 def api(base: str, token: str, path: str, body: dict | None = None) -> dict:
@@ -30,62 +75,29 @@ def api(base: str, token: str, path: str, body: dict | None = None) -> dict:
         return json.load(response)
 
 
-def test_cpb_run_serves_a_demo_district_and_runs_batches(tmp_path: Path):
-    instance = tmp_path / "instance"
-    env = {"CPB_INSTANCE_PATH": str(instance), "DATABASE_URL": "", "CELERY_BROKER_URL": ""}
-    port = free_port()
-    command = [sys.executable, "-c", "from web.cli import main; main()", "run"]
-    command += ["--port", str(port), "--demo-students", "80"]
-    with background_process("cpb run", command, env, ready=r"running at http://"):
-        base = f"http://127.0.0.1:{port}"
-        assert (instance / "cpb.sqlite3").is_file()
-        password = (instance / "demo-login.txt").read_text().strip()
-        assert len(password) >= 12
-        with urllib.request.urlopen(base + "/login", timeout=10) as page:
-            assert page.status == 200
-        token = (
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    "from web.cli import main; main()",
-                    "tokens",
-                    "create",
-                    "admin",
-                ],
-                cwd=REPO_ROOT,
-                env={**os.environ, **env},
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        health = api(base, token, "/api/v1/health")
-        assert health == {"database": "ok", "broker": "ok"}
+def test_cpb_run_serves_a_demo_district_and_runs_batches(cpb_run: Running):
+    assert (cpb_run.instance / "cpb.sqlite3").is_file()
+    assert len(cpb_run.password) >= 12
+    token = cpb_run.token()
+    assert api(cpb_run.base, token, "/api/v1/health") == {"database": "ok", "broker": "ok"}
+    body = {
+        "mode": "studentContact",
+        "scope": {"schoolYear": cpb_run.newest_year()},
+        "changes": {"email": {"emergency": "on"}, "householdPhone": {"attendance": "off"}},
+    }
 
-        body = {
-            "mode": "studentContact",
-            "scope": {"schoolYear": _newest_year(instance / "cpb.sqlite3")},
-            "changes": {"email": {"emergency": "on"}, "householdPhone": {"attendance": "off"}},
-        }
+    def run(request: dict) -> dict:
+        batch = api(cpb_run.base, token, "/api/v1/batches", request)
 
-        def run(request: dict) -> dict:
-            batch = api(base, token, "/api/v1/batches", request)
-            return wait_until(
-                lambda: (
-                    (view := api(base, token, f"/api/v1/batches/{batch['id']}"))["status"]
-                    in ("succeeded", "failed")
-                    and view
-                ),
-                timeout=60,
-                message="batch to finish",
-            )
+        def finished() -> dict | None:
+            view = api(cpb_run.base, token, f"/api/v1/batches/{batch['id']}")
+            return view if view["status"] in ("succeeded", "failed") else None
 
-        preview = run(body | {"dryRun": True})
-        applied = run(body)
-        again = run(body)
+        return wait_until(finished, timeout=60, message="batch to finish")
+
+    preview = run(body | {"dryRun": True})
+    applied = run(body)
+    again = run(body)
     assert applied["status"] == "succeeded"
     assert applied["result"]["targets"] > 0
     assert applied["result"]["counts"] == preview["result"]["counts"]
@@ -94,6 +106,32 @@ def test_cpb_run_serves_a_demo_district_and_runs_batches(tmp_path: Path):
     assert again["result"]["counts"]["householdPhone"]["attendance"] == 0
 
 
-def _newest_year(database: Path) -> str:
-    with contextlib.closing(sqlite3.connect(database)) as connection:
-        return str(connection.execute("SELECT max(school_year) FROM calendars").fetchone()[0])
+@pytest.mark.browser
+def test_the_wizard_runs_a_batch_to_its_result_in_a_browser(cpb_run: Running, tmp_path: Path):
+    with browser_page(cpb_run.base, timeout_ms=30_000) as page:
+        page.goto("/")
+        page.get_by_label("Username").fill("admin")
+        page.get_by_label("Password").fill(cpb_run.password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/batches/new")
+        page.get_by_label("Mode").select_option(label="Student Messenger Contacts")
+        page.get_by_label("School year").select_option(cpb_run.newest_year())
+        page.get_by_label("Email: Emergency", exact=True).select_option(label="On")
+        page.get_by_label("Cell Phone: Attendance", exact=True).select_option(label="On")
+        page.get_by_role("button", name="Apply Changes").click()
+        page.wait_for_url("**/batches/*")
+        # The page polls until the worker has finished, then shows the result.
+        page.locator("#result").wait_for()
+        page.screenshot(path=str(tmp_path / "batch.png"), full_page=True)
+        batch_id = int(page.url.rsplit("/", 1)[1])
+        view = api(cpb_run.base, cpb_run.token(), f"/api/v1/batches/{batch_id}")
+        assert page.locator("#batch-status").inner_text() == view["status"] == "succeeded"
+        result = page.locator("#result")
+        assert result.get_by_text("Mode: studentContact").is_visible()
+        assert result.get_by_text("Errors: No Errors").is_visible()
+        rows = page.locator("#counts tbody tr")
+        email = rows.filter(has=page.get_by_role("rowheader", name="Email", exact=True))
+        cells = email.locator("td").all_inner_texts()
+        counts = view["result"]["counts"]["email"]
+        assert cells == [str(counts["emergency"])] + ["No Change"] * 7
+        assert counts["emergency"] > 0

@@ -1,0 +1,35 @@
+"""Headless Debian Chromium driven by Playwright (Playwright cannot download browsers here)."""
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{CHROMIUM} is missing in CI", pytrace=False)
+    pytest.skip(f"no browser at {CHROMIUM}")
+
+
+@contextlib.contextmanager
+def browser_page(base_url: str, timeout_ms: int = 10_000) -> Iterator[Any]:
+    require_chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(base_url=base_url)
+            context.set_default_timeout(timeout_ms)
+            yield context.new_page()
+            context.close()
+        finally:
+            browser.close()
