@@ -71,8 +71,8 @@ def district(session_factory: SessionFactory) -> SessionFactory:
         h5 = d.household("h5", phone="500")
         d.member(h5, s4, start=TODAY, end=TODAY)
 
-        d.prefer(g_end_today, "email", on=["attendance"], guardian=["attendance"])
-        d.prefer(g_start_today, "email", on=[], guardian=["attendance"])
+        d.prefer(g_end_today, "email", on=["attendance"], guardian=("attendance",))
+        d.prefer(g_start_today, "email", on=[], guardian=("attendance",))
         d.finish()
     return session_factory
 

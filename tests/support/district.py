@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from shared.csv_import.preference_rows import ensure_rows
 from shared.models import (
     Calendar,
     DistrictAssignment,
@@ -18,7 +19,7 @@ from shared.models import (
     preferences,
 )
 from shared.models.preferences import SETTER_COLUMNS
-from shared.vocabulary import ADDRESS_COLUMN, CHANNELS, HOUSEHOLD_PHONE, REASON_BIT
+from shared.vocabulary import CHANNELS, REASON_BIT
 
 YEAR = "2025-26"
 FIRST_DAY = date(2025, 8, 19)
@@ -133,7 +134,11 @@ class District:
         )
 
     def prefer(
-        self, subject: Person | Household, channel: str, on: list[str], guardian: list[str] = ()
+        self,
+        subject: Person | Household,
+        channel: str,
+        on: list[str],
+        guardian: tuple[str, ...] = (),
     ) -> None:
         """Set a row's values: reasons `on` are on, the rest off; `guardian` reasons were set by
         a guardian, the rest by an import."""
@@ -145,21 +150,12 @@ class District:
         self._rows[(subject.id, CHANNELS.index(channel))] = {"mask": mask, **setters}
 
     def finish(self) -> None:
-        """Write a preference row for every address: the ones set by `prefer`, the rest off."""
+        """Write the rows set by `prefer`, then a row (all off) for every other address."""
         self.session.flush()
-        rows = dict(self._rows)
-        for person in self.session.query(Person):
-            for channel, column in ADDRESS_COLUMN.items():
-                if getattr(person, column):
-                    rows.setdefault((person.id, CHANNELS.index(channel)), {})
-        for household in self.session.query(Household):
-            if household.phone:
-                rows.setdefault((household.id, HOUSEHOLD_PHONE), {})
         values = [
-            {"subject_id": subject, "channel": channel, "mask": 0}
-            | dict.fromkeys(SETTER_COLUMNS, 0)
-            | row
-            for (subject, channel), row in sorted(rows.items())
+            {"subject_id": subject, "channel": channel} | row
+            for (subject, channel), row in sorted(self._rows.items())
         ]
         if values:
             self.session.execute(insert(preferences), values)
+        ensure_rows(self.session)
