@@ -19,6 +19,7 @@ $(INSTALLED): pyproject.toml
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 lint: install

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
-from sqlalchemy.sql.elements import ColumnElement as Column
+from sqlalchemy.orm import InstrumentedAttribute
 
 from shared.batch_request import Scope
 from shared.models import (
@@ -20,16 +20,18 @@ from shared.models import (
     School,
 )
 
+Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
-def active(start: Column[Any], end: Column[Any], as_of: date) -> ColumnElement[bool]:
+
+def active(start: Column, end: Column, as_of: date) -> ColumnElement[bool]:
     return and_(or_(start.is_(None), start <= as_of), or_(end.is_(None), end >= as_of))
 
 
-def not_ended(end: Column[Any], as_of: date) -> ColumnElement[bool]:
+def not_ended(end: Column, as_of: date) -> ColumnElement[bool]:
     return or_(end.is_(None), end >= as_of)
 
 
-def scope_calendar_ids(scope: Scope) -> Select[tuple[int]]:
+def scope_calendar_ids(scope: Scope) -> Select[Any]:
     query = select(Calendar.id)
     if scope.calendar_id is not None:
         query = query.where(Calendar.ext_id == scope.calendar_id)
@@ -44,7 +46,7 @@ def scope_calendar_ids(scope: Scope) -> Select[tuple[int]]:
 
 def students_in_scope(
     scope: Scope, as_of: date, criteria: dict[str, Any] | None = None
-) -> Select[tuple[int]]:
+) -> Select[Any]:
     """Students with a current enrollment in scope; with a student filter, one such enrollment
     must satisfy its grades and schools together."""
     criteria = criteria or {}
@@ -73,7 +75,7 @@ def students_in_scope(
     return query
 
 
-def messenger_contacts_of(students: Select[tuple[int]], as_of: date) -> Select[tuple[int]]:
+def messenger_contacts_of(students: Select[Any], as_of: date) -> Select[Any]:
     return (
         select(Relationship.contact_id.label("person_id"))
         .where(Relationship.messenger.is_(True))
@@ -83,14 +85,14 @@ def messenger_contacts_of(students: Select[tuple[int]], as_of: date) -> Select[t
     )
 
 
-def has_active_assignment(person_id: Column[int], as_of: date) -> ColumnElement[bool]:
+def has_active_assignment(person_id: Column, as_of: date) -> ColumnElement[bool]:
     return exists().where(
         DistrictAssignment.person_id == person_id,
         active(DistrictAssignment.start_date, DistrictAssignment.end_date, as_of),
     )
 
 
-def census_matches(criteria: dict[str, Any], as_of: date) -> Select[tuple[int]]:
+def census_matches(criteria: dict[str, Any], as_of: date) -> Select[Any]:
     query = select(Person.id.label("person_id"))
     if "personIds" in criteria:
         query = query.where(Person.ext_id.in_(criteria["personIds"]))
@@ -128,7 +130,7 @@ def census_matches(criteria: dict[str, Any], as_of: date) -> Select[tuple[int]]:
 
 def target_ids(
     mode: str, scope: Scope | None, as_of: date, criteria: dict[str, Any] | None
-) -> Select[tuple[int]]:
+) -> Select[Any]:
     if mode == "census":
         return census_matches(criteria or {}, as_of)
     assert scope is not None, "student modes always have a scope"

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 from celery import Celery
 from celery.beat import EmbeddedService
+from celery.worker import WorkController
 from sqlalchemy import func, select
 from waitress import create_server
 
@@ -62,7 +63,7 @@ def run(settings: Settings, host: str, port: int, demo_students: int) -> None:
         server.close()
 
 
-def _worker(celery: Celery, single_writer: bool) -> object:
+def _worker(celery: Celery, single_writer: bool) -> WorkController:
     # SQLite has one writer at a time: one task at a time is all it can use.
     return celery.Worker(
         pool="solo" if single_writer else "threads",
