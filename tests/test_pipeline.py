@@ -7,11 +7,14 @@ import io
 import os
 import subprocess
 import sys
+from datetime import UTC, date, datetime
 
 import pytest
 
+from shared import pipeline
+from shared.batch_service import batch_view, get_batch, submit_batch
 from shared.settings import Settings
-from tests.support.processes import REPO_ROOT, celery_worker, wait_until
+from tests.support.processes import REPO_ROOT, celery_beat, celery_worker, wait_until
 from tests.support.results import result_table as counts
 from web import create_app
 
@@ -74,7 +77,8 @@ def cpb(env: dict[str, str], *args: str, stdin: str = "") -> str:
 
 
 @pytest.fixture
-def stack(pg_session_factory, pg_url, redis_url, tmp_path):
+def env(pg_session_factory, pg_url, redis_url, tmp_path) -> dict[str, str]:
+    """The bundle imported and a user made, through the command line, on PostgreSQL."""
     env = {
         **os.environ,
         "DATABASE_URL": pg_url,
@@ -98,6 +102,11 @@ def stack(pg_session_factory, pg_url, redis_url, tmp_path):
         "--password-stdin",
         stdin="correct horse battery\n",
     )
+    return env
+
+
+@pytest.fixture
+def stack(env, pg_session_factory):
     token = cpb(env, "tokens", "create", "ada").strip().splitlines()[-1]
     app = create_app(Settings.from_env(env), session_factory=pg_session_factory)
     with celery_worker(env, concurrency=2):
@@ -219,4 +228,47 @@ def test_a_batch_through_the_api_and_a_real_worker(stack):
         f"batch:{first['id']}",
         f"batch:{first['id']}",
         "default",
+    )
+
+
+def test_beat_sweeps_up_a_lost_plan_and_lost_chunks(env, pg_session_factory):
+    """Two batches whose messages never reached the broker: the first was planned but its chunk
+    messages were lost, the second's plan message was lost. A real beat runs the sweeper every
+    second, which sends them again once their one-second lease has passed."""
+    body = {
+        "mode": "studentContact",
+        "scope": {"calendarId": "C1"},
+        "asOf": "2025-10-15",
+        "changes": CHANGES,
+    }
+    with pg_session_factory.begin() as session:
+        first, _ = submit_batch(session, body, user=None, today=date(2025, 10, 15))
+        second, _ = submit_batch(session, body, user=None, today=date(2025, 10, 15))
+    with pg_session_factory.begin() as session:
+        lost = pipeline.plan(session, first.id, 1, datetime.now(UTC))
+    assert len(lost) == 4  # four chunk messages, never sent
+    swept = env | {"CPB_SWEEP_SECONDS": "1", "CPB_CHUNK_LEASE_SECONDS": "1"}
+
+    def finished():
+        with pg_session_factory.begin() as session:
+            views = [batch_view(session, get_batch(session, b.id)) for b in (first, second)]
+        return views if all(v["status"] == "succeeded" for v in views) else None
+
+    with celery_worker(swept, concurrency=2), celery_beat(swept):
+        views = wait_until(finished, timeout=60, interval=0.5, message="both batches to finish")
+    assert views[0]["result"]["counts"] == counts(
+        householdPhone__emergency=2,
+        householdPhone__staff=1,
+        homePhone__emergency=0,
+        cellPhone__emergency=1,
+        email__emergency=2,
+        email__attendance=3,
+    )
+    assert views[1]["result"]["counts"] == counts(
+        householdPhone__emergency=0,
+        householdPhone__staff=0,
+        homePhone__emergency=0,
+        cellPhone__emergency=0,
+        email__emergency=0,
+        email__attendance=0,
     )
