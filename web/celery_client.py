@@ -1,37 +1,29 @@
-"""The default enqueue and broker check: a Celery app used as a client only, built on first use.
-
-The worker package (and so Celery's app setup) is imported when the web app first enqueues or
-checks the broker, not when it starts, so an app built with an injected `enqueue` never loads it.
-"""
+"""The default enqueue and broker check: a Celery app used as a client only, built on first use
+(so an app built with an injected `enqueue` and `broker_check` never configures one)."""
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from celery import Celery
 
 from shared.settings import Settings
-
-if TYPE_CHECKING:
-    from celery import Celery
+from worker.celery_app import create_celery
 
 BROKER_TIMEOUT_SECONDS = 2.0
 
 
 class CeleryClient:
-    def __init__(self, make_celery: Callable[[], "Celery"]) -> None:
+    def __init__(self, make_celery: Callable[[], Celery]) -> None:
         self._make_celery = make_celery
         self._celery: Celery | None = None
         self._lock = threading.Lock()
 
     @classmethod
     def for_settings(cls, settings: Settings) -> "CeleryClient":
-        def make_celery() -> "Celery":
-            from worker.celery_app import create_celery
+        return cls(lambda: create_celery(settings))
 
-            return create_celery(settings)
-
-        return cls(make_celery)
-
-    def celery(self) -> "Celery":
+    def celery(self) -> Celery:
         with self._lock:
             if self._celery is None:
                 self._celery = self._make_celery()
