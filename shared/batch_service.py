@@ -4,6 +4,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.accounts import record_audit
@@ -26,10 +27,9 @@ def submit_batch(
     """Validate and store a batch. Returns (batch, created); created is False when the
     idempotency key names an earlier batch, which is returned instead. The caller commits,
     then enqueues the plan."""
-    if idempotency_key:
-        earlier = session.scalar(select(Batch).where(Batch.idempotency_key == idempotency_key))
-        if earlier is not None:
-            return earlier, False
+    earlier = _by_idempotency_key(session, idempotency_key)
+    if earlier is not None:
+        return earlier, False
     request = parse_batch_request(payload, today=today)
     criteria = _filter_criteria(session, request)
     if request.scope is not None:
@@ -51,8 +51,15 @@ def submit_batch(
         errors=[],
         idempotency_key=idempotency_key or None,
     )
-    session.add(batch)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(batch)
+    except IntegrityError:
+        # The same key, submitted at the same moment by another request that committed first.
+        earlier = _by_idempotency_key(session, idempotency_key)
+        if earlier is None:
+            raise
+        return earlier, False
     record_audit(
         session,
         username=user.username if user else None,
@@ -61,6 +68,12 @@ def submit_batch(
         detail={"mode": request.mode, "dryRun": request.dry_run},
     )
     return batch, True
+
+
+def _by_idempotency_key(session: Session, key: str | None) -> Batch | None:
+    if not key:
+        return None
+    return session.scalar(select(Batch).where(Batch.idempotency_key == key))
 
 
 def get_batch(session: Session, batch_id: int) -> Batch:

@@ -1,0 +1,46 @@
+"""Submitting through the service layer: what is stored, and idempotency under concurrency."""
+
+import threading
+
+from sqlalchemy import func, select, text
+
+from shared.batch_service import submit_batch
+from shared.models import AuditEntry, Batch
+from tests.support.district import District
+from tests.support.driver import TODAY
+from tests.support.processes import wait_until
+
+BODY = {"mode": "student", "scope": {"calendarId": "C"}, "changes": {"email": {"general": "on"}}}
+
+
+def test_concurrent_submissions_with_one_key_make_one_batch(pg_session_factory):
+    with pg_session_factory.begin() as session:
+        district = District(session)
+        district.calendar("C", district.school("S"))
+    second: list[tuple[int, bool]] = []
+
+    def submit_again() -> None:
+        with pg_session_factory.begin() as session:
+            batch, created = submit_batch(
+                session, BODY, user=None, today=TODAY, idempotency_key="once"
+            )
+            second.append((batch.id, created))
+
+    with pg_session_factory.begin() as session:
+        first, created = submit_batch(session, BODY, user=None, today=TODAY, idempotency_key="once")
+        assert created is True
+        racer = threading.Thread(target=submit_again)
+        racer.start()
+        # The second insert waits on the unique key until this transaction ends.
+        with pg_session_factory() as observer:
+            wait_until(
+                lambda: observer.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")),
+                timeout=10,
+                message="the second submission to wait for the first",
+            )
+    racer.join(timeout=10)
+    assert second == [(first.id, False)]
+    with pg_session_factory.begin() as session:
+        assert session.scalar(select(func.count()).select_from(Batch)) == 1
+        actions = session.scalars(select(AuditEntry.action)).all()
+    assert actions == ["batch.submit"]
