@@ -5,6 +5,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared.accounts import record_audit
 from shared.errors import InvalidRequest, NotFound
 from shared.filter_criteria import parse_criteria
 from shared.models import Filter, User
@@ -30,6 +31,13 @@ def create_filter(session: Session, payload: Any, *, user: User | None) -> Filte
     )
     session.add(saved)
     session.flush()
+    record_audit(
+        session,
+        username=user.username if user else None,
+        action="filter.create",
+        subject=f"filter:{saved.id}",
+        detail={"name": saved.name, "kind": saved.kind},
+    )
     return saved
 
 

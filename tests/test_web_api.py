@@ -14,12 +14,12 @@ import pytest
 import redis
 from celery import Celery
 from flask.testing import FlaskClient
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from shared.batch_request import TEXT_REFUSAL
 from shared.db import SessionFactory, make_engine, make_session_factory
 from shared.export import iter_preferences_csv
-from shared.models import Batch, Household, HouseholdMember, Person, preferences
+from shared.models import AuditEntry, Batch, Household, HouseholdMember, Person, preferences
 from shared.person_view import person_preferences
 from shared.settings import Settings
 from shared.vocabulary import CHANNELS, REASONS, SETTER_GUARDIAN, mask_of
@@ -410,7 +410,9 @@ def test_json_dates_are_iso_and_keys_keep_their_order(
 # --- filters --------------------------------------------------------------------------------
 
 
-def test_filters_create_and_list(api: Api, district: dict[str, int]):
+def test_filters_create_and_list(
+    api: Api, district: dict[str, int], session_factory: SessionFactory
+):
     body = {"name": "teachers", "kind": "census", "criteria": {"staff": True}}
     created = api.post("/api/v1/filters", body)
     assert created.status_code == 201
@@ -426,6 +428,13 @@ def test_filters_create_and_list(api: Api, district: dict[str, int]):
         (2, "staff", "census"),
         (3, "teachers", "census"),
     ]
+    with session_factory() as session:
+        audit = session.execute(
+            select(
+                AuditEntry.username, AuditEntry.action, AuditEntry.subject, AuditEntry.detail
+            ).where(AuditEntry.action == "filter.create")
+        ).all()
+    assert audit == [("admin", "filter.create", "filter:3", {"name": "teachers", "kind": "census"})]
 
 
 def test_a_bad_filter_is_400(api: Api):
