@@ -1,6 +1,7 @@
 """What the batch wizard offers in its selects: school years, schools, calendars and filters."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,6 +38,20 @@ def school_years(session: Session) -> list[str]:
             select(Calendar.school_year).distinct().order_by(Calendar.school_year.desc())
         )
     )
+
+
+def current_school_year(session: Session, today: date) -> str | None:
+    """The school year of a calendar running today; else the newest; None without calendars."""
+    running = session.scalar(
+        select(Calendar.school_year)
+        .where(Calendar.start_date <= today, Calendar.end_date >= today)
+        .order_by(Calendar.school_year.desc())
+        .limit(1)
+    )
+    if running is not None:
+        return running
+    years = school_years(session)
+    return years[0] if years else None
 
 
 def schools(session: Session) -> list[SchoolOption]:

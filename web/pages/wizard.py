@@ -28,7 +28,12 @@ def new_batch() -> Response | str | tuple[str, int]:
     principal = require_principal()
     ensure_can_write(principal)
     if request.method == "GET":
-        return _render({"mode": "studentContact", "asOf": services().today().isoformat()})
+        today = services().today()
+        with services().session_factory() as session:
+            year = catalog.current_school_year(session, today)
+        return _render(
+            {"mode": "studentContact", "schoolYear": year or "", "asOf": today.isoformat()}
+        )
     try:
         submitted = submit(payload_from_form(request.form), principal)
     except InvalidRequest as error:
