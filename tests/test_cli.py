@@ -70,7 +70,7 @@ def test_a_bad_bundle_reports_every_problem_and_writes_nothing(runner: CliRunner
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         "people.csv:2: email: 'not-an-email' is not an email address",
-        "people.csv:3: personId: required",
+        "people.csv:3: personId: required, but empty",
     ]
     assert count_people(tmp_path) == 0
 
