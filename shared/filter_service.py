@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.accounts import record_audit
-from shared.errors import InvalidRequest, NotFound
+from shared.errors import InvalidRequest
 from shared.filter_criteria import parse_criteria
 from shared.models import Filter, User
 
@@ -38,13 +38,6 @@ def create_filter(session: Session, payload: Any, *, user: User | None) -> Filte
         subject=f"filter:{saved.id}",
         detail={"name": saved.name, "kind": saved.kind},
     )
-    return saved
-
-
-def get_filter(session: Session, filter_id: int) -> Filter:
-    saved = session.get(Filter, filter_id)
-    if saved is None:
-        raise NotFound(f"no filter {filter_id}")
     return saved
 
 

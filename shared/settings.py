@@ -45,10 +45,6 @@ class Settings:
         )
 
     @property
-    def embedded(self) -> bool:
-        return self.broker_url is None
-
-    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

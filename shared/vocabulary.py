@@ -31,7 +31,6 @@ OPTIONS: Final = ("noChange", "on", "off")
 
 REASON_BIT: Final = {reason: 1 << k for k, reason in enumerate(REASONS)}
 STAFF_BIT: Final = REASON_BIT["staff"]
-ALL_REASONS_MASK: Final = (1 << len(REASONS)) - 1
 
 # The person column that holds each personal channel's address.
 ADDRESS_COLUMN: Final = {
@@ -71,10 +70,6 @@ def mask_of(reasons: list[str] | tuple[str, ...]) -> int:
     for reason in reasons:
         mask |= REASON_BIT[reason]
     return mask
-
-
-def reasons_of(mask: int) -> list[str]:
-    return [reason for k, reason in enumerate(REASONS) if mask >> k & 1]
 
 
 def is_text_message_word(word: str) -> bool:
