@@ -16,6 +16,7 @@ from shared.db import SessionFactory, make_engine, make_session_factory
 from shared.migrate import upgrade
 from shared.models import Base
 from tests.support import processes, services
+from tests.support.web import EnqueueRecorder, add_district, add_user
 
 CONFORMANCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
 
@@ -107,3 +108,16 @@ def pytest_runtest_makereport(
         for name, tail in processes.running_logs():
             report.sections.append((f"log of {name}", tail))
     return report
+
+
+@pytest.fixture
+def enqueued() -> EnqueueRecorder:
+    """What a web app built with `make_app` sent to the broker, instead of sending it."""
+    return EnqueueRecorder()
+
+
+@pytest.fixture
+def web_district(session_factory: SessionFactory) -> dict[str, int]:
+    """The `admin` user and `add_district`'s small district; returns the filters' ids."""
+    add_user(session_factory, "admin", "district_admin")
+    return add_district(session_factory)

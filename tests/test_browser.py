@@ -19,11 +19,6 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def enqueued() -> EnqueueRecorder:
-    return EnqueueRecorder()
-
-
-@pytest.fixture
 def base_url(
     sqlite_session_factory: SessionFactory, tmp_path: Path, enqueued: EnqueueRecorder
 ) -> Iterator[str]:

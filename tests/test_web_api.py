@@ -26,9 +26,7 @@ from shared.vocabulary import CHANNELS, REASONS, SETTER_GUARDIAN, mask_of
 from tests.support.services import free_port
 from tests.support.web import (
     EnqueueRecorder,
-    add_district,
     add_token,
-    add_user,
     batch_count,
     bearer,
     error_of,
@@ -77,22 +75,11 @@ class Api:
 
 
 @pytest.fixture
-def enqueued() -> EnqueueRecorder:
-    return EnqueueRecorder()
-
-
-@pytest.fixture
-def district(session_factory: SessionFactory) -> dict[str, int]:
-    add_user(session_factory, "admin", "district_admin")
-    return add_district(session_factory)
-
-
-@pytest.fixture
 def api(
     session_factory: SessionFactory,
     tmp_path: Path,
     enqueued: EnqueueRecorder,
-    district: dict[str, int],
+    web_district: dict[str, int],
 ) -> Api:
     app = make_app(session_factory, tmp_path, enqueued)
     return Api(app.test_client(), add_token(session_factory, "admin"))
@@ -201,7 +188,7 @@ def test_an_overlong_idempotency_key_is_refused(api: Api, session_factory: Sessi
 
 
 def test_a_failing_broker_leaves_the_batch_queued(
-    session_factory: SessionFactory, tmp_path: Path, district: dict[str, int]
+    session_factory: SessionFactory, tmp_path: Path, web_district: dict[str, int]
 ):
     def enqueue(task_name: str, *args: Any) -> None:
         raise ConnectionRefusedError("broker down")
@@ -316,9 +303,9 @@ def test_bad_batches_are_400_naming_the_field_and_write_nothing(
 
 
 def test_a_filter_of_the_wrong_kind_is_refused(
-    api: Api, district: dict[str, int], session_factory: SessionFactory
+    api: Api, web_district: dict[str, int], session_factory: SessionFactory
 ):
-    student_filter = district["student_filter"]
+    student_filter = web_district["student_filter"]
     response = api.post("/api/v1/batches", census(student_filter))
     assert response.status_code == 400
     assert error_of(response) == {
@@ -326,7 +313,7 @@ def test_a_filter_of_the_wrong_kind_is_refused(
         "message": f"filter {student_filter} is a student filter; census mode needs a census one",
         "field": "filterId",
     }
-    accepted = api.post("/api/v1/batches", census(district["census_filter"]))
+    accepted = api.post("/api/v1/batches", census(web_district["census_filter"]))
     assert accepted.status_code == 202
     assert batch_count(session_factory) == 1
 
@@ -411,7 +398,7 @@ def test_json_dates_are_iso_and_keys_keep_their_order(
 
 
 def test_filters_create_and_list(
-    api: Api, district: dict[str, int], session_factory: SessionFactory
+    api: Api, web_district: dict[str, int], session_factory: SessionFactory
 ):
     body = {"name": "teachers", "kind": "census", "criteria": {"staff": True}}
     created = api.post("/api/v1/filters", body)
@@ -551,14 +538,14 @@ def test_openapi_is_a_valid_document():
 
 
 def test_openapi_schemas_match_real_responses(
-    api: Api, district: dict[str, int], session_factory: SessionFactory
+    api: Api, web_district: dict[str, int], session_factory: SessionFactory
 ):
     pytest.importorskip("openapi_schema_validator")
     from openapi_schema_validator import OAS30Validator
 
     document = openapi_document()
     accepted = api.post(
-        "/api/v1/batches", {**STUDENT_BATCH, "filterId": district["student_filter"]}
+        "/api/v1/batches", {**STUDENT_BATCH, "filterId": web_district["student_filter"]}
     )
     queued = api.get("/api/v1/batches/1").get_json()
     counts = {c: {r: (3 if r == "emergency" else None) for r in REASONS} for c in CHANNELS}

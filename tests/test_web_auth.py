@@ -31,11 +31,6 @@ BATCH = {
 
 
 @pytest.fixture
-def enqueued() -> EnqueueRecorder:
-    return EnqueueRecorder()
-
-
-@pytest.fixture
 def client(
     sqlite_session_factory: SessionFactory, tmp_path: Path, enqueued: EnqueueRecorder
 ) -> FlaskClient:

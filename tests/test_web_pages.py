@@ -16,8 +16,6 @@ from shared.vocabulary import CHANNELS, REASONS
 from tests.support.web import (
     EnqueueRecorder,
     Page,
-    add_district,
-    add_user,
     batch_count,
     log_in,
     make_app,
@@ -46,22 +44,11 @@ NO_CHANGE = {channel: dict.fromkeys(REASONS, "noChange") for channel in CHANNELS
 
 
 @pytest.fixture
-def enqueued() -> EnqueueRecorder:
-    return EnqueueRecorder()
-
-
-@pytest.fixture
-def district(session_factory: SessionFactory) -> dict[str, int]:
-    add_user(session_factory, "admin", "district_admin")
-    return add_district(session_factory)
-
-
-@pytest.fixture
 def client(
     session_factory: SessionFactory,
     tmp_path: Path,
     enqueued: EnqueueRecorder,
-    district: dict[str, int],
+    web_district: dict[str, int],
 ) -> FlaskClient:
     return make_app(session_factory, tmp_path, enqueued).test_client()
 
@@ -83,7 +70,7 @@ def changes_with(**cells: str) -> dict[str, dict[str, str]]:
 # --- the catalog behind the selects ---------------------------------------------------------
 
 
-def test_catalog_lists_what_the_wizard_offers(session_factory: SessionFactory, district):
+def test_catalog_lists_what_the_wizard_offers(session_factory: SessionFactory, web_district):
     with session_factory() as session:
         assert catalog.school_years(session) == ["2025-26", "2024-25"]
         assert catalog.schools(session) == [
@@ -97,10 +84,10 @@ def test_catalog_lists_what_the_wizard_offers(session_factory: SessionFactory, d
         ]
         assert [c.calendar_id for c in catalog.calendars(session, "2024-25")] == ["C-N-25"]
         assert catalog.filters(session, "student") == [
-            catalog.FilterOption(district["student_filter"], "grades 9-10", "student")
+            catalog.FilterOption(web_district["student_filter"], "grades 9-10", "student")
         ]
         assert catalog.filters(session, "census") == [
-            catalog.FilterOption(district["census_filter"], "staff", "census")
+            catalog.FilterOption(web_district["census_filter"], "staff", "census")
         ]
 
 
@@ -108,7 +95,7 @@ def test_catalog_lists_what_the_wizard_offers(session_factory: SessionFactory, d
 
 
 def test_the_wizard_renders_the_matrix_and_the_choices(
-    client: FlaskClient, csrf: str, district: dict[str, int]
+    client: FlaskClient, csrf: str, web_district: dict[str, int]
 ):
     response = client.get("/batches/new")
     assert response.status_code == 200
@@ -148,8 +135,8 @@ def test_the_wizard_renders_the_matrix_and_the_choices(
     ]
     assert page.options("filterId") == [
         ("", "(none)"),
-        (str(district["student_filter"]), "grades 9-10"),
-        (str(district["census_filter"]), "staff"),
+        (str(web_district["student_filter"]), "grades 9-10"),
+        (str(web_district["census_filter"]), "staff"),
     ]
     # Every select has a label.
     assert sorted(page.label_for[s["id"]] != "" for s in page.selects.values()) == [True] * 53
@@ -220,13 +207,13 @@ def test_submitting_the_wizard_creates_a_batch_and_redirects(
 
 
 def test_preview_submits_a_dry_run(
-    client: FlaskClient, csrf: str, session_factory: SessionFactory, district: dict[str, int]
+    client: FlaskClient, csrf: str, session_factory: SessionFactory, web_district: dict[str, int]
 ):
     form = {
         "csrf_token": csrf,
         "mode": "census",
         "schoolYear": "2025-26",  # ignored: census mode has no scope
-        "filterId": str(district["census_filter"]),
+        "filterId": str(web_district["census_filter"]),
         "changes.workPhone.staff": "on",
         "action": "preview",
     }
@@ -237,7 +224,7 @@ def test_preview_submits_a_dry_run(
         assert (batch.mode, batch.school_year, batch.filter_id, batch.dry_run) == (
             "census",
             None,
-            district["census_filter"],
+            web_district["census_filter"],
             True,
         )
         assert batch.changes == changes_with(workPhone__staff="on")
