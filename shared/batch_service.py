@@ -1,7 +1,8 @@
 """Submitting and reading batches: the service layer the API and the wizard call."""
 
-from datetime import date, datetime
-from typing import Any
+import hashlib
+from datetime import date
+from typing import Any, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -10,10 +11,12 @@ from sqlalchemy.orm import Session
 from shared.accounts import record_audit
 from shared.batch_request import BatchRequest, Scope, parse_batch_request
 from shared.errors import InvalidRequest, NotFound
-from shared.models import Batch, BatchChunk, Calendar, Filter, School, User
+from shared.models import Batch, Calendar, Filter, School, User
 from shared.models.batches import FINAL_STATUSES
 
 STATUSES = ("queued", "running", *FINAL_STATUSES)
+ACTION_SUBMIT: Final = "batch.submit"
+ACTION_PREVIEW: Final = "batch.preview"
 
 
 def submit_batch(
@@ -27,7 +30,8 @@ def submit_batch(
     """Validate and store a batch. Returns (batch, created); created is False when the
     idempotency key names an earlier batch, which is returned instead. The caller commits,
     then enqueues the plan."""
-    earlier = _by_idempotency_key(session, idempotency_key)
+    key = idempotency_digest(user, idempotency_key) if idempotency_key else None
+    earlier = _by_idempotency_key(session, key)
     if earlier is not None:
         return earlier, False
     request = parse_batch_request(payload, today=today)
@@ -49,25 +53,32 @@ def submit_batch(
         dry_run=request.dry_run,
         submitted_by=user.id if user else None,
         errors=[],
-        idempotency_key=idempotency_key or None,
+        idempotency_key=key,
     )
     try:
         with session.begin_nested():
             session.add(batch)
     except IntegrityError:
         # The same key, submitted at the same moment by another request that committed first.
-        earlier = _by_idempotency_key(session, idempotency_key)
+        earlier = _by_idempotency_key(session, key)
         if earlier is None:
             raise
         return earlier, False
     record_audit(
         session,
         username=user.username if user else None,
-        action="batch.submit",
+        action=ACTION_PREVIEW if request.dry_run else ACTION_SUBMIT,
         subject=f"batch:{batch.id}",
         detail={"mode": request.mode, "dryRun": request.dry_run},
     )
     return batch, True
+
+
+def idempotency_digest(user: User | None, key: str) -> str:
+    """What is stored for an idempotency key: a digest of who sent it and the key, so one
+    user's key never returns another user's batch, and any key fits the column."""
+    owner = str(user.id) if user is not None else "-"
+    return hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
 
 
 def _by_idempotency_key(session: Session, key: str | None) -> Batch | None:
@@ -98,53 +109,6 @@ def list_batches(
         query.order_by(Batch.id.desc()).offset((page - 1) * per_page).limit(per_page)
     ).all()
     return list(items), total
-
-
-def batch_view(session: Session, batch: Batch) -> dict[str, Any]:
-    done = session.scalar(
-        select(func.count())
-        .select_from(BatchChunk)
-        .where(BatchChunk.batch_id == batch.id, BatchChunk.done.is_(True))
-    )
-    submitter = session.get(User, batch.submitted_by) if batch.submitted_by else None
-    undone_by = session.scalar(select(Batch.id).where(Batch.undo_of == batch.id))
-    finished = batch.status in FINAL_STATUSES
-    return {
-        "id": batch.id,
-        "kind": batch.kind,
-        "status": batch.status,
-        "mode": batch.mode,
-        "scope": None
-        if batch.mode == "census"
-        else {
-            "schoolYear": batch.school_year,
-            "schoolId": batch.school_ext_id,
-            "calendarId": batch.calendar_ext_id,
-        },
-        "filterId": batch.filter_id,
-        "asOf": batch.as_of.isoformat(),
-        "changes": batch.changes,
-        "keepGuardianChoices": batch.keep_guardian_choices,
-        "dryRun": batch.dry_run,
-        "submittedBy": submitter.username if submitter else None,
-        "submittedAt": _iso(batch.submitted_at),
-        "startedAt": _iso(batch.started_at),
-        "finishedAt": _iso(batch.finished_at),
-        "progress": {"done": done or 0, "total": batch.chunks_total or 0},
-        "result": {
-            "targets": batch.targets or 0,
-            "errors": list(batch.errors),
-            "counts": batch.counts,
-            "kept": batch.kept,
-        }
-        if finished
-        else None,
-        "undoneBy": undone_by,
-    }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def _filter_criteria(session: Session, request: BatchRequest) -> dict[str, Any] | None:

@@ -63,7 +63,7 @@ def _guardian_bits(alias: str) -> str:
     )
 
 
-def _xor(a: str, b: str) -> str:
+def xor_sql(a: str, b: str) -> str:
     return f"(({a}) | ({b})) - (({a}) & ({b}))"
 
 
@@ -105,7 +105,7 @@ def log_channel(
             f"c.mask - (c.mask & {changed}) + ({options.on_mask} & {changed}), {changed}, {kept}, "
             f"{', '.join('c.' + column for column in SETTER_COLUMNS)} "
             f"FROM (SELECT p.subject_id, p.mask, {', '.join('p.' + c for c in SETTER_COLUMNS)}, "
-            f"{_xor('p.mask', str(options.on_mask))} & ({effective}) AS diff, "
+            f"{xor_sql('p.mask', str(options.on_mask))} & ({effective}) AS diff, "
             f"{_guardian_bits('p')} AS guardian {source}{lock}) c "
             "WHERE c.diff <> 0"
         ),

@@ -1,9 +1,10 @@
 """The batch pipeline's steps (DESIGN.md): plan, apply a chunk, finalize, sweep.
 
-Batches apply one after another in submission order; the chunks of the running batch apply in
-parallel. Each step runs in the caller's transaction and returns the messages to send once that
-transaction has committed, so no message ever names a row that is not there yet. Every step is
-idempotent, so a message delivered twice, or re-sent by the sweeper, does no harm.
+Batches (and undos, which are batches too) apply one after another in submission order; the
+chunks of the running batch apply in parallel. Each step runs in the caller's transaction and
+returns the messages to send once that transaction has committed, so no message ever names a
+row that is not there yet. Every step is idempotent, so a message delivered twice, or re-sent by
+the sweeper, does no harm.
 """
 
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shared.chunk_apply import Matrix, apply_chunk, zero_matrix
+from shared.chunk_undo import undo_chunk
 from shared.models import Batch, BatchChunk
 from shared.models.batches import ACTIVE_STATUSES
 from shared.planning import plan_batch
@@ -34,23 +36,33 @@ def plan(session: Session, batch_id: int, chunk_size: int, now: datetime) -> lis
 
 
 def run_chunk(session: Session, batch_id: int, chunk_no: int, now: datetime) -> bool:
-    """Apply one chunk once: the chunk row is locked, and a chunk already done is skipped."""
+    """Apply one chunk once: a chunk already done, or of a batch no longer running (cancelled,
+    failed), is skipped.
+
+    The batch row is share-locked first, so chunks run side by side while a cancel or the
+    finalize (which lock it for update) waits for those in flight and sees their counts. The
+    chunk row is locked after it: every step takes the batch before its chunks, so none waits
+    for another in a circle.
+    """
+    batch = session.get(Batch, batch_id, with_for_update={"read": True}, populate_existing=True)
+    if batch is None or batch.status != "running":
+        return False
     chunk = session.get(
         BatchChunk, (batch_id, chunk_no), with_for_update=True, populate_existing=True
     )
     if chunk is None or chunk.done:
         return False
-    batch = session.get(Batch, batch_id, populate_existing=True)
-    if batch is None or batch.status != "running":
-        return False
-    chunk.counts, chunk.kept = apply_chunk(
-        session,
-        batch_id,
-        chunk_no,
-        batch.changes,
-        keep_guardian=batch.keep_guardian_choices,
-        dry_run=batch.dry_run,
-    )
+    if batch.undo_of is not None:
+        chunk.counts, chunk.kept = undo_chunk(session, batch_id, batch.undo_of, chunk_no)
+    else:
+        chunk.counts, chunk.kept = apply_chunk(
+            session,
+            batch_id,
+            chunk_no,
+            batch.changes,
+            keep_guardian=batch.keep_guardian_choices,
+            dry_run=batch.dry_run,
+        )
     chunk.done = True
     chunk.done_at = now
     return True
@@ -81,6 +93,14 @@ def fail(session: Session, batch_id: int, error: str, now: datetime) -> list[Mes
     if batch is not None and batch.status in ACTIVE_STATUSES:
         batch.errors = [*batch.errors, error]
         _finalize(session, batch, now, status="failed")
+    return dispatch(session, now)
+
+
+def cancel(session: Session, batch: Batch, now: datetime) -> list[Message]:
+    """Stop a batch between chunks: the chunks done stay applied and counted, the others are
+    skipped when their messages arrive. The caller has locked the batch row for update (which
+    waits for the chunks in flight) and checked that it is still active."""
+    _finalize(session, batch, now, status="cancelled")
     return dispatch(session, now)
 
 
@@ -155,6 +175,9 @@ def _finalize(session: Session, batch: Batch, now: datetime, status: str) -> Non
         _add(changed, chunk_changed)
         _add(kept, chunk_kept)
     batch.counts = result_matrix(batch.changes, changed)
+    if batch.undo_of is not None:  # an undo's second count is its conflicts
+        batch.conflicts = result_matrix(batch.changes, kept)
+        kept = zero_matrix()
     batch.kept = result_matrix(batch.changes, kept)
     batch.status = status
     batch.finished_at = now

@@ -2,6 +2,8 @@
 
 Targets are numbered in person-id order and cut into chunks of `chunk_size`. A household with a
 phone goes to the chunk of its lowest-numbered targeted member, so it is updated exactly once.
+An undo takes the chunks its original batch finished, with their numbers: each undo chunk
+restores what that chunk changed.
 """
 
 from sqlalchemy import case, func, insert, literal, select
@@ -26,6 +28,16 @@ def plan_batch(session: Session, batch_id: int, chunk_size: int) -> bool:
     batch = session.get(Batch, batch_id, with_for_update=True)
     if batch is None or batch.planned or batch.status not in ACTIVE_STATUSES:
         return False
+    if batch.undo_of is not None:
+        _plan_undo(session, batch, batch.undo_of)
+    else:
+        _plan_targets(session, batch, chunk_size)
+    batch.planned = True
+    return True
+
+
+def _plan_targets(session: Session, batch: Batch, chunk_size: int) -> None:
+    batch_id = batch.id
     scope = Scope(batch.school_year, batch.school_ext_id, batch.calendar_ext_id)
     targets = target_ids(
         batch.mode or "",
@@ -61,8 +73,31 @@ def plan_batch(session: Session, batch_id: int, chunk_size: int) -> bool:
         )
     ).one()
     batch.targets, batch.chunks_total = counted[0], counted[1]
-    batch.planned = True
-    return True
+
+
+def _plan_undo(session: Session, batch: Batch, original_id: int) -> None:
+    """The original's finished chunks; the targets are the persons those chunks reached."""
+    done = (
+        select(BatchChunk.chunk_no)
+        .where(BatchChunk.batch_id == original_id, BatchChunk.done.is_(True))
+        .scalar_subquery()
+    )
+    session.execute(
+        insert(BatchChunk).from_select(
+            ["batch_id", "chunk_no", "done"],
+            select(literal(batch.id), BatchChunk.chunk_no, literal(False)).where(
+                BatchChunk.batch_id == original_id, BatchChunk.done.is_(True)
+            ),
+        )
+    )
+    batch.chunks_total = session.scalar(
+        select(func.count()).select_from(BatchChunk).where(BatchChunk.batch_id == batch.id)
+    )
+    batch.targets = session.scalar(
+        select(func.count())
+        .select_from(batch_targets)
+        .where(batch_targets.c.batch_id == original_id, batch_targets.c.chunk_no.in_(done))
+    )
 
 
 def _sets_household_phone(batch: Batch) -> bool:

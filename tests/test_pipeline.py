@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from shared import pipeline
-from shared.batch_service import batch_view, get_batch, submit_batch
+from shared.batch_service import get_batch, submit_batch
+from shared.batch_view import batch_view
 from shared.settings import Settings
 from tests.support.processes import REPO_ROOT, celery_beat, celery_worker, wait_until
 from tests.support.results import result_table

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared import pipeline
-from shared.batch_service import batch_view, get_batch, submit_batch
+from shared.batch_service import get_batch, submit_batch
+from shared.batch_view import batch_view
 from shared.pipeline import APPLY_CHUNK, PLAN, Message
 from tests.support.district import District
 from tests.support.driver import TODAY, drain

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from flask import Flask, current_app
@@ -28,6 +28,10 @@ class WebServices:
     def today(self) -> date:
         """Today in the district's time zone: the default as-of date."""
         return datetime.now(self.settings.zone).date()
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
 
 
 def install(app: Flask, web_services: WebServices) -> None:

@@ -1,15 +1,17 @@
-"""Submit a batch from the API or the wizard: validate and insert, commit, then enqueue.
+"""What the API and the pages do to batches: submit, apply a preview, undo, cancel. Each one
+validates and writes in one transaction, commits, and only then sends its messages.
 
-The plan task is enqueued only after the commit, so the worker always finds the row. If the
-broker refuses the message the batch stays queued in the database and the sweeper plans it.
+A plan is enqueued only after the commit, so the worker always finds the row. If the broker
+refuses a message the batch stays queued in the database and the sweeper plans it.
 """
 
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+from shared.batch_actions import apply_preview, cancel_batch, undo_batch
 from shared.batch_service import submit_batch
-from shared.pipeline import PLAN
+from shared.pipeline import PLAN, Message
 from web.auth import Principal, db_user
 from web.services import services
 
@@ -35,10 +37,42 @@ def submit(payload: Any, principal: Principal, *, idempotency_key: str | None = 
         )
         submitted = Submitted(batch.id, batch.status, created)
     if submitted.created:
-        try:
-            web_services.enqueue(PLAN, submitted.batch_id)
-        except Exception:
-            log.exception("batch=%d enqueue=failed task=%s", submitted.batch_id, PLAN)
-        else:
-            log.info("batch=%d enqueue=ok task=%s", submitted.batch_id, PLAN)
+        _send([Message(PLAN, (submitted.batch_id,))])
     return submitted
+
+
+def apply(preview_id: int, principal: Principal) -> Submitted:
+    with services().session_factory.begin() as session:
+        batch, created = apply_preview(session, preview_id, user=db_user(session, principal))
+        submitted = Submitted(batch.id, batch.status, created)
+    if submitted.created:
+        _send([Message(PLAN, (submitted.batch_id,))])
+    return submitted
+
+
+def undo(batch_id: int, principal: Principal) -> Submitted:
+    with services().session_factory.begin() as session:
+        batch = undo_batch(session, batch_id, user=db_user(session, principal))
+        submitted = Submitted(batch.id, batch.status, True)
+    _send([Message(PLAN, (submitted.batch_id,))])
+    return submitted
+
+
+def cancel(batch_id: int, principal: Principal) -> None:
+    web_services = services()
+    with web_services.session_factory.begin() as session:
+        _, messages = cancel_batch(
+            session, batch_id, user=db_user(session, principal), now=web_services.now()
+        )
+    _send(messages)
+
+
+def _send(messages: list[Message]) -> None:
+    enqueue = services().enqueue
+    for message in messages:
+        try:
+            enqueue(message.task, *message.args)
+        except Exception:
+            log.exception("enqueue=failed task=%s args=%s", message.task, message.args)
+        else:
+            log.info("enqueue=ok task=%s args=%s", message.task, message.args)

@@ -57,7 +57,10 @@ class Batch(Base):
     errors: Mapped[list[str]] = mapped_column(JSON, default=list)
     counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     kept: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # An undo's values left as they were because something changed them after the batch.
+    conflicts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     undo_of: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), unique=True)
+    # A digest of the submitter and the key they sent (or of the preview an apply came from).
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
 

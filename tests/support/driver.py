@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from shared import pipeline
-from shared.batch_service import batch_view, get_batch, submit_batch
+from shared.batch_actions import apply_preview, undo_batch
+from shared.batch_service import get_batch, submit_batch
+from shared.batch_view import batch_view
 from shared.db import SessionFactory
 
 TODAY = date(2025, 10, 15)
@@ -33,6 +35,26 @@ def run_batch(
     with factory.begin() as session:
         batch, _ = submit_batch(session, payload, user=None, today=today)
         batch_id = batch.id
-    drain(factory, [pipeline.Message(pipeline.PLAN, (batch_id,))], chunk_size)
+    return _drained(factory, batch_id, chunk_size)
+
+
+def run_undo(factory: SessionFactory, batch_id: int, *, chunk_size: int = 2) -> dict[str, Any]:
     with factory.begin() as session:
+        undo_id = undo_batch(session, batch_id, user=None).id
+    return _drained(factory, undo_id, chunk_size)
+
+
+def run_apply(factory: SessionFactory, preview_id: int, *, chunk_size: int = 2) -> dict[str, Any]:
+    with factory.begin() as session:
+        batch_id = apply_preview(session, preview_id, user=None)[0].id
+    return _drained(factory, batch_id, chunk_size)
+
+
+def view_of(factory: SessionFactory, batch_id: int) -> dict[str, Any]:
+    with factory() as session:
         return batch_view(session, get_batch(session, batch_id))
+
+
+def _drained(factory: SessionFactory, batch_id: int, chunk_size: int) -> dict[str, Any]:
+    drain(factory, [pipeline.Message(pipeline.PLAN, (batch_id,))], chunk_size)
+    return view_of(factory, batch_id)

@@ -1,15 +1,16 @@
-"""POST/GET /api/v1/batches and GET /api/v1/batches/<id>."""
+"""The batches: submit, list, read; and, on one batch, undo, cancel, and apply (a preview)."""
 
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from shared.batch_service import batch_view, get_batch, list_batches
+from shared.batch_service import get_batch, list_batches
+from shared.batch_view import batch_view
 from shared.errors import InvalidRequest
 from web.auth import require_principal
 from web.params import json_object_body, optional_arg, positive_int_arg
 from web.services import services
-from web.submission import submit
+from web.submission import Submitted, apply, cancel, submit, undo
 
 PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -20,6 +21,9 @@ def register(api: Blueprint) -> None:
     api.add_url_rule("/batches", "submit_batch", submit_batch, methods=["POST"])
     api.add_url_rule("/batches", "list_batches", list_batches_, methods=["GET"])
     api.add_url_rule("/batches/<int:batch_id>", "get_batch", get_batch_, methods=["GET"])
+    api.add_url_rule("/batches/<int:batch_id>/undo", "undo_batch", undo_, methods=["POST"])
+    api.add_url_rule("/batches/<int:batch_id>/cancel", "cancel_batch", cancel_, methods=["POST"])
+    api.add_url_rule("/batches/<int:batch_id>/apply", "apply_batch", apply_, methods=["POST"])
 
 
 def submit_batch() -> tuple[Response, int, dict[str, str]]:
@@ -29,7 +33,23 @@ def submit_batch() -> tuple[Response, int, dict[str, str]]:
         raise InvalidRequest(
             f"must be at most {MAX_IDEMPOTENCY_KEY} characters", field="Idempotency-Key"
         )
-    submitted = submit(payload, require_principal(), idempotency_key=idempotency_key)
+    return _accepted(submit(payload, require_principal(), idempotency_key=idempotency_key))
+
+
+def undo_(batch_id: int) -> tuple[Response, int, dict[str, str]]:
+    return _accepted(undo(batch_id, require_principal()))
+
+
+def apply_(batch_id: int) -> tuple[Response, int, dict[str, str]]:
+    return _accepted(apply(batch_id, require_principal()))
+
+
+def cancel_(batch_id: int) -> dict[str, Any]:
+    cancel(batch_id, require_principal())
+    return get_batch_(batch_id)
+
+
+def _accepted(submitted: Submitted) -> tuple[Response, int, dict[str, str]]:
     url = url_for("api.get_batch", batch_id=submitted.batch_id)
     body = {"id": submitted.batch_id, "status": submitted.status, "url": url}
     return jsonify(body), 202, {"Location": url}

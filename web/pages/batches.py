@@ -4,7 +4,8 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from shared.batch_service import batch_view, get_batch, list_batches
+from shared.batch_service import get_batch, list_batches
+from shared.batch_view import batch_view
 from shared.models.batches import ACTIVE_STATUSES, FINAL_STATUSES
 from shared.vocabulary import CHANNELS, MODE_LABELS, REASONS
 from web.auth import require_principal

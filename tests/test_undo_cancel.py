@@ -1,0 +1,378 @@
+"""Undo, cancel, preview and apply-after-preview (SPEC 4.3-4.5), through the service layer and
+the pipeline steps in this process, on SQLite and PostgreSQL. Every count is worked out by hand
+next to it. The same behaviours through the API and a real worker: tests/test_safer_batches.py.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from shared import pipeline
+from shared.batch_actions import apply_preview, cancel_batch, undo_batch
+from shared.batch_service import submit_batch
+from shared.db import SessionFactory
+from shared.errors import Conflict
+from shared.export import iter_preferences_csv
+from shared.models import Person, preferences
+from shared.models.preferences import SETTER_COLUMNS
+from shared.person_view import person_preferences
+from shared.vocabulary import CHANNELS, REASON_BIT, SETTER_GUARDIAN
+from tests.support.district import District
+from tests.support.driver import TODAY, drain, run_apply, run_batch, run_undo, view_of
+from tests.support.results import result_table
+
+SCOPE = {"schoolYear": "2025-26", "schoolId": "A"}
+CHANGES = {
+    "householdPhone": {"emergency": "on"},
+    "cellPhone": {"general": "on"},
+    "email": {"emergency": "on", "attendance": "off"},
+}
+BATCH = {"mode": "studentContact", "scope": SCOPE, "changes": CHANGES}
+# Targets g1 (parent of s1 and s2, once) and g2 (parent of s3). email emergency: g1 and g2;
+# email attendance off: g1's (a guardian set it on); cell general: g1 (g2 has no cell);
+# household emergency: h1 through g1.
+COUNTS = result_table(
+    householdPhone__emergency=1, cellPhone__general=1, email__emergency=2, email__attendance=1
+)
+ZEROS = result_table(
+    householdPhone__emergency=0, cellPhone__general=0, email__emergency=0, email__attendance=0
+)
+
+
+@pytest.fixture
+def district(session_factory: SessionFactory) -> SessionFactory:
+    with session_factory.begin() as session:
+        d = District(session)
+        a = d.school("A")
+        cal = d.calendar("CAL-A", a)
+        s1 = d.person("s1", cell_phone="1", email="s1@x")
+        s2 = d.person("s2", cell_phone="2")
+        s3 = d.person("s3", email="s3@x")
+        for student in (s1, s2, s3):
+            d.enroll(student, cal)
+        g1 = d.person("g1", email="g1@x", cell_phone="91")
+        g2 = d.person("g2", email="g2@x")
+        d.relate(s1, g1)
+        d.relate(s2, g1)
+        d.relate(s3, g2)
+        h1 = d.household("h1", phone="100")
+        for member in (g1, s1, s2):
+            d.member(h1, member)
+        d.prefer(g1, "email", on=["attendance"], guardian=("attendance",))
+        d.prefer(s1, "cellPhone", on=["emergency"])
+        d.finish()
+    return session_factory
+
+
+def export(factory: SessionFactory) -> str:
+    with factory() as session:
+        return "".join(iter_preferences_csv(session))
+
+
+def setters(factory: SessionFactory, person: str, channel: str) -> dict[str, str]:
+    with factory() as session:
+        setters: dict[str, str] = person_preferences(session, person)["channels"][channel][
+            "setters"
+        ]
+        return setters
+
+
+def values(factory: SessionFactory, person: str, channel: str) -> dict[str, bool]:
+    with factory() as session:
+        found: dict[str, bool] = person_preferences(session, person)["channels"][channel]["values"]
+        return found
+
+
+def guardian_sets_off(factory: SessionFactory, person: str, channel: str, reason: str) -> None:
+    """What a parent portal does: one value turned off, set by the guardian."""
+    row = preferences.c
+    with factory.begin() as session:
+        person_id = session.scalar(select(Person.id).where(Person.ext_id == person))
+        session.execute(
+            update(preferences)
+            .where(row.subject_id == person_id, row.channel == CHANNELS.index(channel))
+            .values(
+                mask=row.mask - row.mask.op("&")(REASON_BIT[reason]),
+                **{SETTER_COLUMNS[list(REASON_BIT).index(reason)]: SETTER_GUARDIAN},
+            )
+        )
+
+
+def test_undo_restores_the_export_byte_for_byte_and_the_setters(district):
+    before = export(district)
+    batch = run_batch(district, BATCH)
+    assert batch["result"]["counts"] == COUNTS
+    assert setters(district, "g1", "email")["attendance"] == f"batch:{batch['id']}"
+    assert export(district) != before
+
+    undo = run_undo(district, batch["id"])
+
+    assert undo["kind"] == "undo"
+    assert undo["status"] == "succeeded"
+    assert undo["undoOf"] == batch["id"]
+    assert undo["result"]["targets"] == 2  # g1 and g2, as the batch
+    assert undo["result"]["counts"] == COUNTS  # every value the batch changed comes back
+    assert undo["result"]["conflicts"] == ZEROS
+    assert undo["result"]["kept"] == ZEROS
+    assert undo["changes"] == batch["changes"]
+    assert export(district) == before
+    # each setter is the one from before: the guardian's own choice, the import's values, and
+    # "default" on the rows nobody had set
+    assert setters(district, "g1", "email") == {
+        "emergency": "import",
+        "attendance": "guardian",
+        "behavior": "import",
+        "staff": "import",
+        "general": "import",
+        "foodService": "import",
+        "priority": "import",
+        "teacher": "import",
+    }
+    assert set(setters(district, "g2", "email").values()) == {"default"}
+    assert view_of(district, batch["id"])["undoneBy"] == undo["id"]
+
+
+def test_values_changed_after_the_batch_are_kept_and_counted_as_conflicts(district):
+    batch = run_batch(district, BATCH)
+    # A later batch sets g1's cell general off (a change: a conflict), and g2's email emergency
+    # on, which it already is (no change: the first batch is still its setter, so undo restores).
+    later = run_batch(
+        district,
+        {
+            "mode": "studentContact",
+            "scope": SCOPE,
+            "changes": {"cellPhone": {"general": "off"}, "email": {"emergency": "on"}},
+        },
+    )
+    assert later["result"]["counts"] == result_table(cellPhone__general=1, email__emergency=0)
+    # A guardian sets g1's email emergency off: their choice since, a conflict too.
+    guardian_sets_off(district, "g1", "email", "emergency")
+
+    undo = run_undo(district, batch["id"])
+
+    assert undo["result"]["counts"] == result_table(
+        householdPhone__emergency=1, cellPhone__general=0, email__emergency=1, email__attendance=1
+    )
+    assert undo["result"]["conflicts"] == result_table(
+        householdPhone__emergency=0, cellPhone__general=1, email__emergency=1, email__attendance=0
+    )
+    # the later batch's value and the guardian's value stand, with their setters
+    assert values(district, "g1", "cellPhone")["general"] is False
+    assert setters(district, "g1", "cellPhone")["general"] == f"batch:{later['id']}"
+    assert values(district, "g1", "email")["emergency"] is False
+    assert setters(district, "g1", "email")["emergency"] == "guardian"
+    # restored: g2's emergency (off, default) and g1's attendance (on, guardian)
+    assert values(district, "g2", "email")["emergency"] is False
+    assert setters(district, "g2", "email")["emergency"] == "default"
+    assert values(district, "g1", "email")["attendance"] is True
+    assert setters(district, "g1", "email")["attendance"] == "guardian"
+
+
+def test_an_undo_of_a_later_batch_lets_the_earlier_batch_be_undone_cleanly(district):
+    before = export(district)
+    first = run_batch(district, BATCH)
+    second = run_batch(
+        district,
+        {"mode": "studentContact", "scope": SCOPE, "changes": {"cellPhone": {"general": "off"}}},
+    )
+    run_undo(district, second["id"])  # g1's cell general: on again, set by the first batch
+    undo = run_undo(district, first["id"])
+    assert undo["result"]["counts"] == COUNTS
+    assert undo["result"]["conflicts"] == ZEROS
+    assert export(district) == before
+
+
+def test_what_cannot_be_undone_is_refused_with_the_reason(district):
+    batch = run_batch(district, BATCH)
+    undo = run_undo(district, batch["id"])
+    preview = run_batch(district, BATCH | {"dryRun": True})
+    with district.begin() as session:
+        queued, _ = submit_batch(session, BATCH, user=None, today=TODAY)
+        queued_id = queued.id
+    refusals = {
+        batch["id"]: f"batch {batch['id']} was undone already, by batch {undo['id']}",
+        undo["id"]: f"batch {undo['id']} is an undo, which cannot be undone; "
+        f"submit batch {batch['id']} again instead",
+        preview["id"]: f"batch {preview['id']} is a preview; it changed nothing to undo",
+        queued_id: f"batch {queued_id} is queued; undo it once it has finished",
+    }
+    for batch_id, message in refusals.items():
+        with district.begin() as session, pytest.raises(Conflict) as refused:
+            undo_batch(session, batch_id, user=None)
+        assert str(refused.value) == message
+
+
+def test_cancel_between_chunks_keeps_what_was_applied_and_undo_restores_it(district):
+    before = export(district)
+    with district.begin() as session:
+        batch, _ = submit_batch(session, BATCH, user=None, today=TODAY)
+        batch_id = batch.id
+    now = datetime.now(UTC)
+    with district.begin() as session:  # chunks of one target: g1 (chunk 0), g2 (chunk 1)
+        messages = pipeline.plan(session, batch_id, 1, now)
+    assert messages == [
+        pipeline.Message(pipeline.APPLY_CHUNK, (batch_id, 0)),
+        pipeline.Message(pipeline.APPLY_CHUNK, (batch_id, 1)),
+    ]
+    with district.begin() as session:
+        assert pipeline.run_chunk(session, batch_id, 0, now)
+    with district.begin() as session:
+        cancelled, freed = cancel_batch(session, batch_id, user=None, now=now)
+        assert freed == []  # nothing else is queued
+    drain(district, messages[1:], 1)  # chunk 1 arrives after the cancel: skipped
+
+    view = view_of(district, batch_id)
+    assert view["status"] == "cancelled"
+    assert view["progress"] == {"done": 1, "total": 2}
+    # g1 only: email emergency and attendance, cell general, and h1
+    assert view["result"]["counts"] == result_table(
+        householdPhone__emergency=1, cellPhone__general=1, email__emergency=1, email__attendance=1
+    )
+    assert values(district, "g2", "email")["emergency"] is False  # chunk 1 never applied
+
+    undo = run_undo(district, batch_id, chunk_size=1)
+    assert undo["progress"] == {"done": 1, "total": 1}
+    assert undo["result"]["targets"] == 1  # the persons the applied chunk reached: g1
+    assert undo["result"]["counts"] == view["result"]["counts"]
+    assert export(district) == before
+
+
+def test_a_cancel_frees_the_next_batch_and_a_finished_batch_is_not_cancelled(district):
+    with district.begin() as session:
+        first, _ = submit_batch(session, BATCH, user=None, today=TODAY)
+        second, _ = submit_batch(session, BATCH, user=None, today=TODAY)
+        first_id, second_id = first.id, second.id
+    now = datetime.now(UTC)
+    with district.begin() as session:
+        pipeline.plan(session, first_id, 2, now)
+        assert pipeline.plan(session, second_id, 2, now) == []  # waits for the first
+    with district.begin() as session:
+        _, freed = cancel_batch(session, first_id, user=None, now=now)
+    assert freed == [pipeline.Message(pipeline.APPLY_CHUNK, (second_id, 0))]
+    drain(district, freed, 2)
+    assert view_of(district, first_id)["result"]["counts"] == ZEROS
+    assert view_of(district, second_id)["result"]["counts"] == COUNTS
+    for batch_id, status in ((first_id, "cancelled"), (second_id, "succeeded")):
+        with district.begin() as session, pytest.raises(Conflict) as refused:
+            cancel_batch(session, batch_id, user=None, now=now)
+        assert str(refused.value) == (
+            f"batch {batch_id} has finished ({status}); there is nothing to stop"
+        )
+
+
+def test_undo_of_a_failed_batch_restores_the_part_applied(district):
+    before = export(district)
+    with district.begin() as session:
+        batch, _ = submit_batch(session, BATCH, user=None, today=TODAY)
+        batch_id = batch.id
+    now = datetime.now(UTC)
+    with district.begin() as session:
+        pipeline.plan(session, batch_id, 1, now)
+    with district.begin() as session:
+        pipeline.run_chunk(session, batch_id, 1, now)  # g2: email emergency
+    with district.begin() as session:
+        pipeline.fail(session, batch_id, "chunk 0 failed: boom", now)
+    failed = view_of(district, batch_id)
+    assert (failed["status"], failed["result"]["errors"]) == ("failed", ["chunk 0 failed: boom"])
+    assert failed["result"]["counts"] == result_table(
+        householdPhone__emergency=0, cellPhone__general=0, email__emergency=1, email__attendance=0
+    )
+    undo = run_undo(district, batch_id, chunk_size=1)
+    assert undo["result"]["counts"] == failed["result"]["counts"]
+    assert export(district) == before
+
+
+MODES: list[dict[str, Any]] = [
+    BATCH,
+    {"mode": "student", "scope": SCOPE, "changes": {"cellPhone": {"general": "on"}}},
+    {
+        "mode": "student",
+        "scope": SCOPE,
+        "changes": {"householdPhone": {"priority": "on"}, "email": {"attendance": "on"}},
+    },
+]
+
+
+@pytest.mark.parametrize("keep", [False, True], ids=["overwrite", "keep-guardian"])
+@pytest.mark.parametrize("request_", MODES, ids=["studentContact", "student", "student-household"])
+def test_a_preview_counts_exactly_what_applying_it_does_and_changes_nothing(
+    district, request_, keep
+):
+    body = request_ | {"keepGuardianChoices": keep}
+    before = export(district)
+    preview = run_batch(district, body | {"dryRun": True})
+    assert export(district) == before
+    applied = run_apply(district, preview["id"])
+    assert applied["dryRun"] is False
+    for key in ("targets", "counts", "kept"):
+        assert applied["result"][key] == preview["result"][key]
+    assert view_of(district, preview["id"])["appliedAs"] == applied["id"]
+
+
+def test_keep_guardian_choices_leaves_the_guardians_value_and_counts_it(district):
+    view = run_batch(district, BATCH | {"keepGuardianChoices": True})
+    # g1's email attendance was set on by a guardian: left, and counted as kept
+    assert view["result"]["counts"] == result_table(
+        householdPhone__emergency=1, cellPhone__general=1, email__emergency=2, email__attendance=0
+    )
+    assert view["result"]["kept"] == result_table(
+        householdPhone__emergency=0, cellPhone__general=0, email__emergency=0, email__attendance=1
+    )
+    assert values(district, "g1", "email")["attendance"] is True
+    assert setters(district, "g1", "email")["attendance"] == "guardian"
+
+
+def test_a_preview_shows_a_sample_of_who_would_change(district):
+    preview = run_batch(district, BATCH | {"dryRun": True})
+    assert preview["result"]["sample"] == [
+        {
+            "subjectType": "household",
+            "subjectId": "h1",
+            "name": "Household h1",
+            "channel": "householdPhone",
+            "changes": {"emergency": "on"},
+        },
+        {
+            "subjectType": "person",
+            "subjectId": "g1",
+            "name": "F Lg1",
+            "channel": "cellPhone",
+            "changes": {"general": "on"},
+        },
+        {
+            "subjectType": "person",
+            "subjectId": "g1",
+            "name": "F Lg1",
+            "channel": "email",
+            "changes": {"emergency": "on", "attendance": "off"},
+        },
+        {
+            "subjectType": "person",
+            "subjectId": "g2",
+            "name": "F Lg2",
+            "channel": "email",
+            "changes": {"emergency": "on"},
+        },
+    ]
+    assert "sample" not in run_batch(district, BATCH)["result"]
+
+
+def test_a_preview_is_applied_once_and_only_a_finished_preview(district):
+    preview = run_batch(district, BATCH | {"dryRun": True})
+    with district.begin() as session:
+        first, created = apply_preview(session, preview["id"], user=None)
+        again, created_again = apply_preview(session, preview["id"], user=None)
+        assert (created, created_again, again.id) == (True, False, first.id)
+    real = run_batch(district, BATCH)
+    with district.begin() as session:
+        queued_preview, _ = submit_batch(session, BATCH | {"dryRun": True}, user=None, today=TODAY)
+        queued_id = queued_preview.id
+    for batch_id, message in (
+        (real["id"], f"batch {real['id']} is not a preview"),
+        (queued_id, f"preview {queued_id} is queued; apply a preview that succeeded"),
+    ):
+        with district.begin() as session, pytest.raises(Conflict) as refused:
+            apply_preview(session, batch_id, user=None)
+        assert str(refused.value) == message
