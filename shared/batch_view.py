@@ -1,9 +1,9 @@
 """A batch as `GET /api/v1/batches/<id>` shows it (SPEC section 5), and the page renders it.
 
-Besides SPEC's fields: `undoOf` (the batch an undo restores), `result.conflicts` for an undo
-(values left because they changed after the batch), and for a preview `result.sample` (a few
-of the values it would change, with whose they are) and `appliedAs` (the batch it was applied
-as, once it is).
+Besides SPEC's fields: `undoOf` (the batch an undo restores), `appliedAs` (the batch a preview
+was applied as, once it is), `result.conflicts` for an undo (values left because they changed
+after the batch), and `result.sample` for a preview (the first values it would change, and
+whose they are).
 """
 
 from datetime import datetime
@@ -28,7 +28,7 @@ def batch_view(session: Session, batch: Batch) -> dict[str, Any]:
     )
     submitter = session.get(User, batch.submitted_by) if batch.submitted_by else None
     undone_by = session.scalar(select(Batch.id).where(Batch.undo_of == batch.id))
-    view: dict[str, Any] = {
+    return {
         "id": batch.id,
         "kind": batch.kind,
         "status": batch.status,
@@ -53,10 +53,8 @@ def batch_view(session: Session, batch: Batch) -> dict[str, Any]:
         "result": _result(session, batch) if batch.status in FINAL_STATUSES else None,
         "undoneBy": undone_by,
         "undoOf": batch.undo_of,
+        "appliedAs": applied_as(session, batch.id) if batch.dry_run else None,
     }
-    if batch.dry_run:
-        view["appliedAs"] = applied_as(session, batch.id)
-    return view
 
 
 def _result(session: Session, batch: Batch) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ColumnElement, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,3 +51,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def code_point_order(session: Session, column: ColumnElement[str]) -> ColumnElement[str]:
+    """`column` to sort by code point on both databases, whatever the server's collation."""
+    return column.collate("BINARY" if is_sqlite(session) else "C")

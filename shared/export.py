@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from sqlalchemy import ColumnElement, Select, case, select
 from sqlalchemy.orm import Session
 
-from shared.db import is_sqlite
+from shared.db import code_point_order
 from shared.models import Household, Person, preferences
 from shared.models.preferences import SETTER_COLUMNS
 from shared.vocabulary import (
@@ -73,7 +73,7 @@ def _households(session: Session) -> Select[Any]:
             household.phone.is_not(None),
             household.phone != "",
         )
-        .order_by(_code_point_order(session, household.ext_id))
+        .order_by(code_point_order(session, household.ext_id))
     )
 
 
@@ -87,13 +87,9 @@ def _people(session: Session) -> Select[Any]:
         select(person.ext_id, preferences.c.channel, address, *_values())
         .join_from(preferences, Person, person.id == preferences.c.subject_id)
         .where(preferences.c.channel != HOUSEHOLD_PHONE, address.is_not(None), address != "")
-        .order_by(_code_point_order(session, person.ext_id), preferences.c.channel)
+        .order_by(code_point_order(session, person.ext_id), preferences.c.channel)
     )
 
 
 def _values() -> list[ColumnElement[int]]:
     return [preferences.c.mask, *(preferences.c[name] for name in SETTER_COLUMNS)]
-
-
-def _code_point_order(session: Session, column: ColumnElement[str]) -> ColumnElement[str]:
-    return column.collate("BINARY" if is_sqlite(session) else "C")

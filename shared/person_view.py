@@ -1,4 +1,5 @@
-"""One person's preferences, as `GET /api/v1/people/<personId>/preferences` shows them.
+"""One person's preferences, as `GET /api/v1/people/<personId>/preferences` shows them, and one
+household's, as `PATCH /api/v1/households/<householdId>/preferences` answers.
 
 Every personal channel is listed, with its address (None when there is none) and the stored
 values; a channel with no preference row shows every reason off, set by default. Households
@@ -44,6 +45,19 @@ def person_preferences(session: Session, ext_id: str) -> dict[str, Any]:
         "lastName": person.last_name,
         "channels": channels,
         "households": _households(session, person.id),
+    }
+
+
+def household_preferences(session: Session, ext_id: str) -> dict[str, Any]:
+    household = session.scalars(select(Household).where(Household.ext_id == ext_id)).one_or_none()
+    if household is None:
+        raise NotFound(f"no household {ext_id!r}")
+    stored = _stored(session, [household.id], personal=False)
+    return {
+        "householdId": household.ext_id,
+        "name": household.name,
+        "phone": household.phone or None,
+        **_reasons(stored.get((household.id, HOUSEHOLD_PHONE))),
     }
 
 

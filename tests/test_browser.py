@@ -1,18 +1,16 @@
 """The pages in a real browser (headless Chromium): sign in, fill the wizard, apply, land on the
 batch page; and Preview submits a dry run. No worker runs here, so the batch stays queued."""
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from shared.db import SessionFactory
 from shared.models import Batch
-from tests.support.browser import browser_page
+from tests.support.browser import browser_page, serving
 from tests.support.web import PASSWORD, EnqueueRecorder, add_district, add_user, make_app
 
 pytestmark = pytest.mark.browser
@@ -24,16 +22,8 @@ def base_url(
 ) -> Iterator[str]:
     add_user(sqlite_session_factory, "admin", "district_admin")
     add_district(sqlite_session_factory)
-    app = make_app(sqlite_session_factory, tmp_path, enqueued)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(make_app(sqlite_session_factory, tmp_path, enqueued)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -157,6 +157,8 @@ def test_submit_a_batch(api: Api, enqueued: EnqueueRecorder):
         "progress": {"done": 0, "total": 0},
         "result": None,
         "undoneBy": None,
+        "undoOf": None,
+        "appliedAs": None,
     }
     # Channels and reasons keep their vocabulary order in the JSON text.
     text = api.get("/api/v1/batches/1").get_data(as_text=True)
@@ -504,7 +506,13 @@ SERVED = {
     "/health": {"get"},
     "/batches": {"get", "post"},
     "/batches/{batchId}": {"get"},
-    "/people/{personId}/preferences": {"get"},
+    "/batches/{batchId}/undo": {"post"},
+    "/batches/{batchId}/cancel": {"post"},
+    "/batches/{batchId}/apply": {"post"},
+    "/batches/{batchId}/changes.csv": {"get"},
+    "/people/{personId}/preferences": {"get", "patch"},
+    "/households/{householdId}/preferences": {"patch"},
+    "/audit": {"get"},
     "/preferences.csv": {"get"},
     "/filters": {"get", "post"},
     "/openapi.json": {"get"},
@@ -525,7 +533,12 @@ def test_openapi_describes_exactly_the_served_endpoints(api: Api):
         if method not in {"HEAD", "OPTIONS"}
     }
     described = {
-        (path.replace("{batchId}", "<int:batch_id>").replace("{personId}", "<person_id>"), m)
+        (
+            path.replace("{batchId}", "<int:batch_id>")
+            .replace("{personId}", "<person_id>")
+            .replace("{householdId}", "<household_id>"),
+            m,
+        )
         for path, methods in SERVED.items()
         for m in methods
     }

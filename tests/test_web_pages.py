@@ -1,5 +1,6 @@
 """The pages: the wizard and its selects, submitting it, the batch page and the history."""
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from shared.vocabulary import CHANNELS, REASONS
 from tests.support.web import (
     EnqueueRecorder,
     Page,
+    add_user,
     batch_count,
     log_in,
     make_app,
@@ -412,3 +414,105 @@ def test_static_files_are_served(client: FlaskClient):
         response = client.get(f"/static/{name}")
         assert (response.status_code, response.mimetype) == (200, kind)
         response.close()
+
+
+SUBMISSION_TOKEN = re.compile(r'name="submission" value="([^"]+)"')
+
+
+def test_the_same_wizard_form_sent_twice_is_one_batch(
+    client: FlaskClient, csrf: str, session_factory: SessionFactory, enqueued: EnqueueRecorder
+):
+    token = SUBMISSION_TOKEN.search(client.get("/batches/new").get_data(as_text=True))
+    assert token is not None
+    form = {
+        "csrf_token": csrf,
+        "submission": token.group(1),
+        "mode": "student",
+        "calendarId": "C-N-26",
+        "changes.email.emergency": "on",
+        "action": "preview",
+    }
+    first = client.post("/batches/new", data=form)
+    again = client.post("/batches/new", data=form)  # a double click, or a resent POST
+    assert (first.headers["Location"], again.headers["Location"]) == ("/batches/1", "/batches/1")
+    # the same page, then Apply Changes: another request, so another batch
+    applied = client.post("/batches/new", data=form | {"action": "apply"})
+    assert applied.headers["Location"] == "/batches/2"
+    assert enqueued.calls == [("batches.plan", (1,)), ("batches.plan", (2,))]
+    # a new showing of the wizard has a token of its own
+    other = re.search(
+        r'name="submission" value="([^"]+)"', client.get("/batches/new").get_data(as_text=True)
+    )
+    assert other is not None and other.group(1) != token.group(1)
+
+
+def test_the_batch_page_offers_what_can_be_done(
+    client: FlaskClient, csrf: str, session_factory: SessionFactory
+):
+    finished = add_finished_batch(session_factory)
+    html = client.get(f"/batches/{finished}").get_data(as_text=True)
+    assert f'href="/batches/{finished}/undo">Undo…</a>' in html
+    assert f'href="/api/v1/batches/{finished}/changes.csv" download>' in html
+    assert 'id="cancel"' not in html and 'id="apply"' not in html
+    running = add_finished_batch(session_factory, status="running", finished_at=None)
+    html = client.get(f"/batches/{running}").get_data(as_text=True)
+    assert f'action="/batches/{running}/cancel"' in html
+    assert "Undo…" not in html and "changes.csv" not in html
+    preview = add_finished_batch(session_factory, dry_run=True)
+    html = client.get(f"/batches/{preview}").get_data(as_text=True)
+    assert f'action="/batches/{preview}/apply"' in html
+    assert "Undo…" not in html
+
+
+def test_undo_asks_first_then_queues_the_undo(
+    client: FlaskClient, csrf: str, session_factory: SessionFactory, enqueued: EnqueueRecorder
+):
+    batch_id = add_finished_batch(session_factory)
+    confirm = client.get(f"/batches/{batch_id}/undo")
+    assert confirm.status_code == 200
+    assert f"<h1>Undo batch {batch_id}?</h1>" in confirm.get_data(as_text=True)
+    assert enqueued.calls == []  # asking changes nothing
+    assert client.post(f"/batches/{batch_id}/undo").status_code == 400  # no CSRF token
+
+    done = client.post(f"/batches/{batch_id}/undo", data={"csrf_token": csrf})
+    undo_id = batch_id + 1
+    assert (done.status_code, done.headers["Location"]) == (302, f"/batches/{undo_id}")
+    assert enqueued.calls == [("batches.plan", (undo_id,))]
+    html = client.get(f"/batches/{undo_id}").get_data(as_text=True)
+    assert f"The undo of batch {batch_id} is queued." in html
+    assert f"<h1>Undo batch {undo_id}</h1>" in html
+
+    twice = client.post(f"/batches/{batch_id}/undo", data={"csrf_token": csrf})
+    assert twice.headers["Location"] == f"/batches/{batch_id}"
+    assert f"batch {batch_id} was undone already, by batch {undo_id}" in client.get(
+        f"/batches/{batch_id}"
+    ).get_data(as_text=True)
+
+
+def test_cancel_from_the_page(
+    client: FlaskClient, csrf: str, session_factory: SessionFactory, enqueued: EnqueueRecorder
+):
+    batch_id = add_finished_batch(session_factory, status="running", finished_at=None)
+    done = client.post(f"/batches/{batch_id}/cancel", data={"csrf_token": csrf})
+    assert (done.status_code, done.headers["Location"]) == (302, f"/batches/{batch_id}")
+    html = client.get(f"/batches/{batch_id}").get_data(as_text=True)
+    assert f"Batch {batch_id} is cancelled; what it applied stays, and can be undone." in html
+    assert 'aria-live="polite">cancelled<' in html
+    again = client.post(f"/batches/{batch_id}/cancel", data={"csrf_token": csrf})
+    assert again.headers["Location"] == f"/batches/{batch_id}"
+    assert "has finished (cancelled); there is nothing to stop" in client.get(
+        f"/batches/{batch_id}"
+    ).get_data(as_text=True)
+
+
+def test_a_viewer_cannot_undo_cancel_or_apply(
+    session_factory: SessionFactory, tmp_path: Path, web_district: dict[str, int]
+):
+    batch_id = add_finished_batch(session_factory)
+    add_user(session_factory, "vera", "viewer")
+    client = make_app(session_factory, tmp_path).test_client()
+    csrf = log_in(client, "vera")
+    assert "Undo…" not in client.get(f"/batches/{batch_id}").get_data(as_text=True)
+    for action in ("undo", "cancel", "apply"):
+        response = client.post(f"/batches/{batch_id}/{action}", data={"csrf_token": csrf})
+        assert response.status_code == 403

@@ -18,8 +18,10 @@ from web.auth import current_principal, register_login
 from web.celery_client import CeleryClient
 from web.errors import register_error_handlers
 from web.labels import SCOPE_LABELS, format_moment
+from web.pages.audit import make_audit_blueprint
 from web.pages.auth import make_auth_blueprint
 from web.pages.batches import make_batches_blueprint
+from web.pages.people import make_people_blueprint
 from web.pages.wizard import make_wizard_blueprint
 from web.services import BrokerCheck, Enqueue, WebServices, install, services
 
@@ -92,6 +94,8 @@ def register_blueprints(app: Flask, csrf: CSRFProtect) -> None:
     app.register_blueprint(make_auth_blueprint())
     app.register_blueprint(make_wizard_blueprint())
     app.register_blueprint(make_batches_blueprint())
+    app.register_blueprint(make_people_blueprint())
+    app.register_blueprint(make_audit_blueprint())
     app.register_blueprint(make_api_blueprint(csrf))
 
 

@@ -5,6 +5,9 @@ The form names its controls after the payload's fields (`mode`, `schoolYear`, `f
 Values are passed on as they are, unknown ones included: `submit_batch` is the one validator.
 """
 
+import hashlib
+import json
+import secrets
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -13,6 +16,8 @@ from shared.vocabulary import CHANNELS, REASONS
 SCOPE_CONTROLS: Final = ("schoolYear", "schoolId", "calendarId")
 CHANGES_PREFIX: Final = "changes."
 PREVIEW_ACTION: Final = "preview"
+SUBMISSION_CONTROL: Final = "submission"
+MAX_SUBMISSION_TOKEN: Final = 64
 PLAIN_CONTROLS: Final = frozenset(
     {"mode", *SCOPE_CONTROLS, "filterId", "asOf", "keepGuardianChoices"}
 )
@@ -43,10 +48,26 @@ def payload_from_form(form: Mapping[str, str]) -> dict[str, Any]:
         )
     if form.get("asOf", "").strip():
         payload["asOf"] = form["asOf"].strip()
-    payload["changes"] = _changes(form)
+    payload["changes"] = changes_from_form(form)
     payload["keepGuardianChoices"] = "keepGuardianChoices" in form
     payload["dryRun"] = form.get("action") == PREVIEW_ACTION
     return payload
+
+
+def new_submission_token() -> str:
+    """A token for one showing of the wizard, sent back with the form."""
+    return secrets.token_urlsafe(16)
+
+
+def idempotency_key(form: Mapping[str, str], payload: dict[str, Any]) -> str | None:
+    """The form's token with a digest of what it asks: the same form sent twice (a double
+    click, a resent POST) gives the same key and so one batch, while the same page sent again
+    with other choices (say Apply after Preview) is a batch of its own."""
+    token = form.get(SUBMISSION_CONTROL, "").strip()
+    if not token or len(token) > MAX_SUBMISSION_TOKEN:
+        return None
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return f"wizard:{token}:{digest}"
 
 
 def control_of_field(field: str | None) -> str | None:
@@ -63,7 +84,8 @@ def control_of_field(field: str | None) -> str | None:
     return None
 
 
-def _changes(form: Mapping[str, str]) -> dict[str, dict[str, str]]:
+def changes_from_form(form: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """The `changes.<channel>.<reason>` controls as a `changes` object, noChange left out."""
     changes: dict[str, dict[str, str]] = {}
     for name, option in form.items():
         if not name.startswith(CHANGES_PREFIX) or option == "noChange":

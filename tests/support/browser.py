@@ -2,11 +2,14 @@
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
+from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -33,3 +36,17 @@ def browser_page(base_url: str, timeout_ms: int = 10_000) -> Iterator[Any]:
             context.close()
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """`app` served on a free loopback port by a threaded server; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import Unauthorized
 
 from shared.accounts import user_for_token
-from web.api import batches, filters, health, openapi, people
+from web.api import audit, batches, changes, filters, health, openapi, people
 from web.auth import (
     SAFE_METHODS,
     Principal,
@@ -30,6 +30,8 @@ def make_api_blueprint(csrf: CSRFProtect) -> Blueprint:
     api.before_request(authenticate)
     health.register(api)
     batches.register(api)
+    changes.register(api)
+    audit.register(api)
     people.register(api)
     filters.register(api)
     openapi.register(api)

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from shared.audit_view import ACTIONS
 from shared.models.batches import ACTIVE_STATUSES, FINAL_STATUSES
 from shared.vocabulary import CHANNELS, MODES, OPTIONS, REASONS
 
@@ -52,6 +53,7 @@ def openapi_document() -> Schema:
                     ("Unauthorized", "No or unknown credentials"),
                     ("Forbidden", "The user's role does not allow it"),
                     ("NotFound", "No such resource"),
+                    ("Conflict", "Not possible in the resource's state; the message says why"),
                 )
             },
         },
@@ -120,6 +122,43 @@ def _paths() -> Schema:
                 },
             }
         },
+        "/batches/{batchId}/undo": _batch_action(
+            "Undo a finished batch: restore each value it changed, with its setter, unless it "
+            "changed since (counted as a conflict). Runs as a batch of kind undo",
+            "undoBatch",
+            "202",
+            _json("Accepted: the undo batch is queued", "BatchAccepted"),
+        ),
+        "/batches/{batchId}/cancel": _batch_action(
+            "Stop a queued or running batch between chunks; what it applied stays recorded "
+            "and can be undone",
+            "cancelBatch",
+            "200",
+            _json("The batch, cancelled", "BatchView"),
+        ),
+        "/batches/{batchId}/apply": _batch_action(
+            "Apply a preview (a dry run that succeeded): the same request, for real. A "
+            "preview is applied once; applying it again returns that batch",
+            "applyPreview",
+            "202",
+            _json("Accepted: the batch is queued", "BatchAccepted"),
+        ),
+        "/batches/{batchId}/changes.csv": {
+            "get": {
+                "summary": "A batch's change log, streamed as CSV (for a dry run: what would "
+                "change)",
+                "operationId": "getBatchChanges",
+                "parameters": [_path_param("batchId", {"type": "integer"})],
+                "responses": {
+                    "200": {
+                        "description": "One row per subject, channel and reason the batch "
+                        "changed: subjectType,subjectId,channel,reason,before,after,setterBefore",
+                        "content": {"text/csv": {"schema": {"type": "string"}}},
+                    },
+                    **_errors("Unauthorized", "NotFound"),
+                },
+            }
+        },
         "/people/{personId}/preferences": {
             "get": {
                 "summary": "A person's addresses and preference values, and their households'",
@@ -128,6 +167,36 @@ def _paths() -> Schema:
                 "responses": {
                     "200": _json("The person's preferences", "PersonPreferences"),
                     **_errors("Unauthorized", "NotFound"),
+                },
+            },
+            "patch": {
+                "summary": "Record a guardian's or a clerk's choices for the person's channels",
+                "operationId": "editPersonPreferences",
+                "parameters": [_path_param("personId", {"type": "string"})],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("PreferenceEdit")}},
+                },
+                "responses": {
+                    "200": _json("The person's preferences after the edit", "PersonPreferences"),
+                    **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound"),
+                },
+            },
+        },
+        "/households/{householdId}/preferences": {
+            "patch": {
+                "summary": "Record a guardian's or a clerk's choices for a household phone",
+                "operationId": "editHouseholdPreferences",
+                "parameters": [_path_param("householdId", {"type": "string"})],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("PreferenceEdit")}},
+                },
+                "responses": {
+                    "200": _json(
+                        "The household's preferences after the edit", "HouseholdPreferences"
+                    ),
+                    **_errors("BadRequest", "Unauthorized", "Forbidden", "NotFound"),
                 },
             }
         },
@@ -165,6 +234,24 @@ def _paths() -> Schema:
                     **_errors("BadRequest", "Unauthorized", "Forbidden"),
                 },
             },
+        },
+        "/audit": {
+            "get": {
+                "summary": "The audit log, newest first (district admins only)",
+                "operationId": "listAudit",
+                "parameters": [
+                    _query("page", {"type": "integer", "minimum": 1, "default": 1}),
+                    _query(
+                        "perPage", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
+                    ),
+                    _query("action", {"type": "string", "enum": list(ACTIONS)}),
+                    _query("username", {"type": "string"}),
+                ],
+                "responses": {
+                    "200": _json("A page of audit entries", "AuditList"),
+                    **_errors("BadRequest", "Unauthorized", "Forbidden"),
+                },
+            }
         },
         "/openapi.json": {
             "get": {
@@ -282,6 +369,16 @@ def _schemas() -> Schema:
                     "description": "null until the batch has finished",
                 },
                 "undoneBy": {"type": "integer", "nullable": True},
+                "undoOf": {
+                    "type": "integer",
+                    "nullable": True,
+                    "description": "For an undo: the batch it undoes",
+                },
+                "appliedAs": {
+                    "type": "integer",
+                    "nullable": True,
+                    "description": "For a preview: the batch it was applied as, once it is",
+                },
             },
             required=["id", "kind", "status", "asOf", "changes", "progress", "result"],
             closed=False,
@@ -319,6 +416,60 @@ def _schemas() -> Schema:
         "FilterList": _object(
             {"items": {"type": "array", "items": _ref("Filter")}}, required=["items"]
         ),
+        "AuditEntry": _object(
+            {
+                "id": {"type": "integer"},
+                "at": {"type": "string", "format": "date-time"},
+                "username": {
+                    **nullable_string,
+                    "description": "Who acted; null for the command line or the system",
+                },
+                "action": {"type": "string", "example": "batch.submit"},
+                "subject": {**nullable_string, "example": "batch:12"},
+                "detail": {"type": "object", "nullable": True},
+            },
+            required=["id", "at", "username", "action", "subject", "detail"],
+        ),
+        "AuditList": _object(
+            {
+                "items": {"type": "array", "items": _ref("AuditEntry")},
+                "page": {"type": "integer"},
+                "perPage": {"type": "integer"},
+                "total": {"type": "integer"},
+            },
+            required=["items", "page", "perPage", "total"],
+        ),
+        "PreferenceEdit": _object(
+            {
+                "setBy": {"type": "string", "enum": ["guardian", "staff"]},
+                "changes": _ref("Changes"),
+            },
+            required=["setBy", "changes"],
+            description="Every reason set on or off gets the value and the setter setBy, even "
+            "when the value was already equal. A person's edit names only personal channels, "
+            "a household's only householdPhone; a channel without an address is refused.",
+        ),
+        "ReasonValues": _object(
+            {reason: {"type": "boolean"} for reason in REASONS},
+            required=list(REASONS),
+            description="Per reason: on (true) or off (false)",
+        ),
+        "ReasonSetters": _object(
+            {reason: {"type": "string"} for reason in REASONS},
+            required=list(REASONS),
+            description="Per reason, who set the value last: default, import, guardian, staff "
+            "or batch:<id>",
+        ),
+        "HouseholdPreferences": _object(
+            {
+                "householdId": {"type": "string"},
+                "name": {"type": "string"},
+                "phone": nullable_string,
+                "values": _ref("ReasonValues"),
+                "setters": _ref("ReasonSetters"),
+            },
+            required=["householdId", "name", "phone", "values", "setters"],
+        ),
         "PersonPreferences": {
             "type": "object",
             "description": "The person's addresses and, per channel and reason, the value and "
@@ -349,6 +500,28 @@ def _result() -> Schema:
             "errors": {"type": "array", "items": {"type": "string"}},
             "counts": _ref("Counts"),
             "kept": _ref("Counts"),
+            "conflicts": {
+                **_ref("Counts"),
+                "description": "For an undo only: per channel and reason, the values left as "
+                "they are because they changed after the batch",
+            },
+            "sample": {
+                "type": "array",
+                "description": "For a preview only: the first values it would change",
+                "items": _object(
+                    {
+                        "subjectType": {"type": "string", "enum": ["person", "household"]},
+                        "subjectId": {"type": "string"},
+                        "name": {"type": "string"},
+                        "channel": {"type": "string", "enum": list(CHANNELS)},
+                        "changes": {
+                            "type": "object",
+                            "additionalProperties": {"type": "string", "enum": ["on", "off"]},
+                        },
+                    },
+                    required=["subjectType", "subjectId", "name", "channel", "changes"],
+                ),
+            },
         },
         required=["targets", "errors", "counts", "kept"],
     )
@@ -383,8 +556,28 @@ def _json(description: str, schema: str) -> Schema:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
 
 
+def _batch_action(summary: str, operation_id: str, status: str, response: Schema) -> Schema:
+    return {
+        "post": {
+            "summary": summary,
+            "operationId": operation_id,
+            "parameters": [_path_param("batchId", {"type": "integer"})],
+            "responses": {
+                status: response,
+                **_errors("Unauthorized", "Forbidden", "NotFound", "Conflict"),
+            },
+        }
+    }
+
+
 def _errors(*names: str) -> Schema:
-    status = {"BadRequest": "400", "Unauthorized": "401", "Forbidden": "403", "NotFound": "404"}
+    status = {
+        "BadRequest": "400",
+        "Unauthorized": "401",
+        "Forbidden": "403",
+        "NotFound": "404",
+        "Conflict": "409",
+    }
     return {status[name]: {"$ref": f"#/components/responses/{name}"} for name in names}
 
 

@@ -1,4 +1,5 @@
-"""One person's preferences, and the export of every preference as CSV."""
+"""One person's preferences (read and edit), a household's (edit), and the export of every
+preference as CSV."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -6,7 +7,10 @@ from typing import Any
 from flask import Blueprint, Response
 
 from shared.export import iter_preferences_csv
-from shared.person_view import person_preferences
+from shared.person_view import household_preferences, person_preferences
+from shared.preference_edit import edit_household_preferences, edit_person_preferences
+from web.auth import require_principal
+from web.params import json_object_body
 from web.services import services
 
 
@@ -15,12 +19,36 @@ def register(api: Blueprint) -> None:
         "/people/<person_id>/preferences", "person_preferences", person_preferences_,
         methods=["GET"],
     )  # fmt: skip
+    api.add_url_rule(
+        "/people/<person_id>/preferences", "edit_person_preferences", edit_person,
+        methods=["PATCH"],
+    )  # fmt: skip
+    api.add_url_rule(
+        "/households/<household_id>/preferences", "edit_household_preferences", edit_household,
+        methods=["PATCH"],
+    )  # fmt: skip
     api.add_url_rule("/preferences.csv", "preferences_csv", preferences_csv, methods=["GET"])
 
 
 def person_preferences_(person_id: str) -> dict[str, Any]:
     with services().session_factory() as session:
         return person_preferences(session, person_id)
+
+
+def edit_person(person_id: str) -> dict[str, Any]:
+    payload = json_object_body()
+    username = require_principal().username
+    with services().session_factory.begin() as session:
+        edit_person_preferences(session, person_id, payload, username=username)
+        return person_preferences(session, person_id)
+
+
+def edit_household(household_id: str) -> dict[str, Any]:
+    payload = json_object_body()
+    username = require_principal().username
+    with services().session_factory.begin() as session:
+        edit_household_preferences(session, household_id, payload, username=username)
+        return household_preferences(session, household_id)
 
 
 def preferences_csv() -> Response:

@@ -1,14 +1,19 @@
-"""The batch page (status, progress, result) and the history of batches."""
+"""The batch page (status, progress, result, and its buttons: undo, cancel, apply a preview)
+and the history of batches."""
 
-from flask import Blueprint, redirect, render_template, url_for
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from shared.batch_service import get_batch, list_batches
 from shared.batch_view import batch_view
+from shared.errors import Conflict
 from shared.models.batches import ACTIVE_STATUSES, FINAL_STATUSES
 from shared.vocabulary import CHANNELS, MODE_LABELS, REASONS
-from web.auth import require_principal
+from web import submission
+from web.auth import ensure_can_write, require_principal
 from web.labels import CHANNEL_LABELS, REASON_LABELS
 from web.params import optional_arg, positive_int_arg
 from web.services import services
@@ -21,6 +26,15 @@ def make_batches_blueprint() -> Blueprint:
     batches.add_url_rule("/", "home", login_required(home), methods=["GET"])
     batches.add_url_rule("/batches", "history", login_required(history), methods=["GET"])
     batches.add_url_rule("/batches/<int:batch_id>", "show", login_required(show), methods=["GET"])
+    batches.add_url_rule(
+        "/batches/<int:batch_id>/undo", "undo", login_required(undo), methods=["GET", "POST"]
+    )
+    batches.add_url_rule(
+        "/batches/<int:batch_id>/cancel", "cancel", login_required(cancel), methods=["POST"]
+    )
+    batches.add_url_rule(
+        "/batches/<int:batch_id>/apply", "apply", login_required(apply), methods=["POST"]
+    )
     return batches
 
 
@@ -30,15 +44,71 @@ def home() -> Response:
 
 
 def show(batch_id: int) -> str:
+    return _render_batch("batch.html", batch_id)
+
+
+def undo(batch_id: int) -> Response | str:
+    """GET asks to confirm; POST queues the undo and shows it."""
+    principal = require_principal()
+    ensure_can_write(principal)
+    if request.method == "GET":
+        return _render_batch("undo.html", batch_id)
+    try:
+        submitted = submission.undo(batch_id, principal)
+    except Conflict as refused:
+        flash(str(refused))
+        return redirect(url_for("batches.show", batch_id=batch_id))
+    flash(f"The undo of batch {batch_id} is queued.")
+    return redirect(url_for("batches.show", batch_id=submitted.batch_id))
+
+
+def cancel(batch_id: int) -> Response:
+    principal = require_principal()
+    ensure_can_write(principal)
+    try:
+        submission.cancel(batch_id, principal)
+    except Conflict as refused:
+        flash(str(refused))
+    else:
+        flash(f"Batch {batch_id} is cancelled; what it applied stays, and can be undone.")
+    return redirect(url_for("batches.show", batch_id=batch_id))
+
+
+def apply(batch_id: int) -> Response:
+    """Apply a preview: the same request, for real (once; a second click shows that batch)."""
+    principal = require_principal()
+    ensure_can_write(principal)
+    try:
+        submitted = submission.apply(batch_id, principal)
+    except Conflict as refused:
+        flash(str(refused))
+        return redirect(url_for("batches.show", batch_id=batch_id))
+    return redirect(url_for("batches.show", batch_id=submitted.batch_id))
+
+
+def _render_batch(template: str, batch_id: int) -> str:
     with services().session_factory() as session:
-        batch = batch_view(session, get_batch(session, batch_id))
+        batch: dict[str, Any] = batch_view(session, get_batch(session, batch_id))
     return render_template(
-        "batch.html",
+        template,
         batch=batch,
         final=batch["status"] in FINAL_STATUSES,
+        undoable=_undoable(batch),
         mode_labels=MODE_LABELS,
         channels=[(channel, CHANNEL_LABELS[channel]) for channel in CHANNELS],
         reasons=[(reason, REASON_LABELS[reason]) for reason in REASONS],
+        channel_labels=CHANNEL_LABELS,
+        reason_labels=REASON_LABELS,
+    )
+
+
+def _undoable(batch: dict[str, Any]) -> bool:
+    """Whether the page offers Undo; the service decides (and says why not) when asked."""
+    return (
+        batch["status"] in FINAL_STATUSES
+        and batch["kind"] == "batch"
+        and not batch["dryRun"]
+        and batch["undoneBy"] is None
     )
 
 

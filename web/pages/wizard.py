@@ -13,7 +13,14 @@ from web.auth import ensure_can_write, require_principal
 from web.labels import CHANNEL_LABELS, MODE_OPTIONS, OPTION_LABELS, REASON_LABELS, field_label
 from web.services import services
 from web.submission import submit
-from web.wizard_form import change_control, control_of_field, payload_from_form
+from web.wizard_form import (
+    SUBMISSION_CONTROL,
+    change_control,
+    control_of_field,
+    idempotency_key,
+    new_submission_token,
+    payload_from_form,
+)
 
 
 def make_wizard_blueprint() -> Blueprint:
@@ -34,8 +41,11 @@ def new_batch() -> Response | str | tuple[str, int]:
         return _render(
             {"mode": "studentContact", "schoolYear": year or "", "asOf": today.isoformat()}
         )
+    payload = payload_from_form(request.form)
     try:
-        submitted = submit(payload_from_form(request.form), principal)
+        submitted = submit(
+            payload, principal, idempotency_key=idempotency_key(request.form, payload)
+        )
     except InvalidRequest as error:
         return _render(request.form, error), 400
     return redirect(url_for("batches.show", batch_id=submitted.batch_id))
@@ -61,5 +71,6 @@ def _render(form: Mapping[str, str], error: InvalidRequest | None = None) -> str
         reasons=[(reason, REASON_LABELS[reason]) for reason in REASONS],
         options=[(option, OPTION_LABELS[option]) for option in OPTIONS],
         change_control=change_control,
+        submission_token=form.get(SUBMISSION_CONTROL) or new_submission_token(),
         **choices,
     )

@@ -45,6 +45,23 @@
     if (target === mode) applyMode();
     if (target === year || target === school) applyScope();
   });
+  // One submission per showing of the form: a second click while the first is on its way is
+  // dropped here (and the server returns the first batch for a resent form anyway).
+  var submitting = false;
+  form.addEventListener("submit", function (event) {
+    if (submitting) {
+      event.preventDefault();
+      return;
+    }
+    submitting = true;
+    form.setAttribute("aria-busy", "true");
+  });
+  // Back to this page from the browser's cache: it may be sent again.
+  window.addEventListener("pageshow", function () {
+    submitting = false;
+    form.removeAttribute("aria-busy");
+  });
+
   applyMode();
   applyScope();
 })();

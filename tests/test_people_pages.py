@@ -1,0 +1,327 @@
+"""The people pages (SPEC section 10): searching by id and by name, one person's values and
+setters, and editing them through the form (CSRF, flash and redirect, errors on the page)."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+
+from shared.db import SessionFactory
+from shared.models import AuditEntry, Person, preferences
+from shared.person_view import household_preferences, person_preferences
+from shared.vocabulary import CHANNELS
+from tests.support.district import District
+from tests.support.web import Page, add_user, log_in, make_app
+
+REASON_LABELS = [
+    "Emergency",
+    "Attendance",
+    "Behavior Messenger",
+    "Staff",
+    "General",
+    "Food Service",
+    "Priority",
+    "Teacher",
+]
+HEAD = ["Channel", "Address", *REASON_LABELS]
+NEVER_SET = ["Off default"] * 8
+
+
+class PersonPage(Page):
+    """Table cells without the text of the selects and labels in them: "On guardian"."""
+
+    def handle_data(self, data: str) -> None:
+        if self._select is None and self._label is None:
+            super().handle_data(data)
+            return
+        cell, self._cell = self._cell, None
+        super().handle_data(data)
+        self._cell = cell
+
+
+@pytest.fixture
+def factory(session_factory: SessionFactory) -> SessionFactory:
+    """Ana Lima (P-1: email with emergency on, priority on by a guardian, attendance set by
+    batch 3; cell phone) in H-1 (a phone) and H-2 (no phone); Bruno Lima (P-2), and Zed Zulu,
+    whose id is "Lima"."""
+    add_user(session_factory, "admin", "district_admin")
+    add_user(session_factory, "vera", "viewer")
+    with session_factory.begin() as session:
+        d = District(session)
+        ana = Person(
+            ext_id="P-1",
+            first_name="Ana",
+            last_name="Lima",
+            email="ana@example.org",
+            cell_phone="555-0101",
+        )
+        bruno = Person(ext_id="P-2", first_name="Bruno", last_name="Lima")
+        zed = Person(ext_id="Lima", first_name="Zed", last_name="Zulu")
+        session.add_all([ana, bruno, zed])
+        session.flush()
+        home = d.household("H-1", phone="555-0100")
+        d.member(home, ana)
+        d.member(d.household("H-2"), ana)
+        d.prefer(ana, "email", ["emergency", "priority"], guardian=("priority",))
+        d.prefer(home, "householdPhone", ["emergency"])
+        d.finish()
+        email = preferences.c.channel == CHANNELS.index("email")
+        session.execute(
+            update(preferences)
+            .where(preferences.c.subject_id == ana.id, email)
+            .values(setter_attendance=3)
+        )
+    return session_factory
+
+
+@pytest.fixture
+def client(factory: SessionFactory, tmp_path: Path) -> FlaskClient:
+    return make_app(factory, tmp_path).test_client()
+
+
+@pytest.fixture
+def csrf(client: FlaskClient) -> str:
+    return log_in(client)
+
+
+def search(client: FlaskClient, query: str) -> list[list[str]]:
+    response = client.get("/people", query_string={"q": query})
+    assert response.status_code == 200
+    return Page(response.get_data(as_text=True)).tables.get("people", [])
+
+
+def edits(factory: SessionFactory) -> list[tuple[str | None, str | None, Any]]:
+    with factory() as session:
+        rows = session.execute(
+            select(AuditEntry.username, AuditEntry.subject, AuditEntry.detail)
+            .where(AuditEntry.action == "preferences.edit")
+            .order_by(AuditEntry.id)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+def test_search_by_id_and_by_name(client: FlaskClient, csrf: str):
+    assert search(client, "P-1") == [["Person id", "Name"], ["P-1", "Ana Lima"]]
+    # The exact id first, then the names containing the text, ignoring case, by last name.
+    assert search(client, "Lima") == [
+        ["Person id", "Name"],
+        ["Lima", "Zed Zulu"],
+        ["P-1", "Ana Lima"],
+        ["P-2", "Bruno Lima"],
+    ]
+    assert search(client, "ana li") == [["Person id", "Name"], ["P-1", "Ana Lima"]]
+    assert search(client, "ZULU") == [["Person id", "Name"], ["Lima", "Zed Zulu"]]
+    assert search(client, "%") == []  # a LIKE wildcard is a plain character
+
+    html = client.get("/people?q=P-1").get_data(as_text=True)
+    assert '<a href="/people/P-1">P-1</a>' in html
+    assert "1 person matching “P-1”" in html
+    nothing = client.get("/people?q=nobody").get_data(as_text=True)
+    assert "No person has the id “nobody” or a name containing it." in nothing
+
+
+def test_an_empty_search_shows_just_the_form(client: FlaskClient, csrf: str):
+    response = client.get("/people")
+    page = Page(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert page.tables == {}
+    assert page.label_for["q"] == "Person id or name"
+    assert page.buttons[-1] == (None, None, "Search")
+    assert '<a href="/people" aria-current="page">People</a>' in response.get_data(as_text=True)
+
+
+def test_search_lists_at_most_50(client: FlaskClient, csrf: str, factory: SessionFactory):
+    with factory.begin() as session:
+        session.add_all(
+            Person(ext_id=f"M-{n:02}", first_name="Many", last_name=f"M{n:02}") for n in range(51)
+        )
+    rows = search(client, "many")
+    assert len(rows) == 1 + 50
+    assert rows[1:3] == [["M-00", "Many M00"], ["M-01", "Many M01"]]
+    assert rows[-1] == ["M-49", "Many M49"]
+    html = client.get("/people?q=many").get_data(as_text=True)
+    assert "The first 50 people matching “many”: narrow the search to see the rest" in html
+
+
+def test_the_pages_need_a_login(client: FlaskClient):
+    for path in ("/people", "/people/P-1"):
+        response = client.get(path)
+        assert (response.status_code, response.headers["Location"]) == (
+            302,
+            f"/login?next=%2Fpeople{path.removeprefix('/people').replace('/', '%2F')}",
+        )
+
+
+# --- one person -----------------------------------------------------------------------------
+
+
+def test_the_person_page_shows_values_and_setters(client: FlaskClient, csrf: str):
+    response = client.get("/people/P-1")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    page = PersonPage(html)
+
+    assert page.tables["channels"] == [
+        HEAD,
+        ["Home Phone", "none", *NEVER_SET],
+        ["Work Phone", "none", *NEVER_SET],
+        ["Cell Phone", "555-0101", *NEVER_SET],
+        [
+            "Email",
+            "ana@example.org",
+            "On import",
+            "Off batch 3",
+            "Off import",
+            "Off import",
+            "Off import",
+            "Off import",
+            "On guardian",
+            "Off import",
+        ],
+        ["Secondary Email", "none", *NEVER_SET],
+    ]
+    assert '<a href="/batches/3">batch 3</a>' in html
+    assert page.tables["household-1-table"] == [
+        HEAD,
+        ["Household Phone", "555-0100", "On import", *["Off import"] * 7],
+    ]
+    assert page.tables["household-2-table"] == [HEAD, ["Household Phone", "none", *NEVER_SET]]
+    assert '<h3 id="household-1-heading">Household H-1 (H-1)</h3>' in html
+
+    # A select per reason of each channel with an address, and one per household with a phone.
+    person_selects = [s["id"] for s in page.selects.values() if s["id"].startswith("changes.")]
+    assert person_selects == [
+        f"changes.{channel}.{reason}"
+        for channel in ("cellPhone", "email")
+        for reason in ("emergency", "attendance", "behavior", "staff", "general")
+        + ("foodService", "priority", "teacher")
+    ]
+    assert page.options("changes.email.emergency") == [
+        ("noChange", "No Change"),
+        ("on", "On"),
+        ("off", "Off"),
+    ]
+    assert page.selected("changes.email.emergency") == "noChange"
+    assert page.label_for["changes.email.behavior"] == "Email: Behavior Messenger"
+    assert page.label_for["household-1-changes.householdPhone.staff"] == (
+        "Household Phone of Household H-1: Staff"
+    )
+    assert "household-2-changes.householdPhone.staff" not in page.label_for
+    assert page.options("setBy") == [("guardian", "Guardian"), ("staff", "Staff")]
+    assert page.label_for["setBy"] == page.label_for["household-1-setBy"] == "Set by"
+    assert [text for _, _, text in page.buttons][-2:] == ["Save", "Save the household phone"]
+    assert page.inputs["csrf_token"]["type"] == "hidden"
+
+
+def test_an_unknown_person_is_404(client: FlaskClient, csrf: str):
+    response = client.get("/people/P-9")
+    assert response.status_code == 404
+    assert "no person &#39;P-9&#39;" in response.get_data(as_text=True)
+
+
+def test_editing_through_the_form(client: FlaskClient, csrf: str, factory: SessionFactory):
+    form = {
+        "csrf_token": csrf,
+        "setBy": "guardian",
+        "changes.email.emergency": "off",
+        "changes.email.attendance": "noChange",
+        "changes.cellPhone.teacher": "on",
+    }
+    response = client.post("/people/P-1", data=form)
+    assert (response.status_code, response.headers["Location"]) == (302, "/people/P-1")
+
+    shown = client.get("/people/P-1").get_data(as_text=True)
+    assert '<p class="notice" role="status">Saved</p>' in shown
+    rows = PersonPage(shown).tables["channels"]
+    assert rows[3] == ["Cell Phone", "555-0101", *NEVER_SET[:7], "On guardian"]
+    assert rows[4][2:5] == ["Off guardian", "Off batch 3", "Off import"]
+    changes = {"cellPhone": {"teacher": "on"}, "email": {"emergency": "off"}}
+    assert edits(factory) == [("admin", "person:P-1", {"setBy": "guardian", "changes": changes})]
+
+
+def test_editing_a_household_phone(client: FlaskClient, csrf: str, factory: SessionFactory):
+    form = {"csrf_token": csrf, "setBy": "staff", "changes.householdPhone.general": "on"}
+    response = client.post("/people/P-1/households/H-1", data=form)
+    assert (response.status_code, response.headers["Location"]) == (302, "/people/P-1")
+
+    page = PersonPage(client.get("/people/P-1").get_data(as_text=True))
+    assert page.tables["household-1-table"][1][2:7] == [
+        "On import",
+        "Off import",
+        "Off import",
+        "Off import",
+        "On staff",
+    ]
+    with factory() as session:
+        assert household_preferences(session, "H-1")["setters"]["general"] == "staff"
+
+
+def test_a_refused_edit_is_shown_on_the_page(
+    client: FlaskClient, csrf: str, factory: SessionFactory
+):
+    with factory() as session:
+        before = person_preferences(session, "P-1")
+    form = {"csrf_token": csrf, "setBy": "", "changes.email.general": "on"}
+    response = client.post("/people/P-1", data=form)
+
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    page = PersonPage(html)
+    assert "person-error" in page.ids
+    assert (
+        "<p><strong>Set by</strong> (<code>setBy</code>): "
+        "must be one of guardian, staff; got &#39;&#39;</p>"
+    ) in html
+    assert page.selected("changes.email.general") == "on"  # what was chosen stays chosen
+    assert page.selected("changes.email.emergency") == "noChange"
+
+    no_address = {"csrf_token": csrf, "setBy": "staff", "changes.workPhone.staff": "on"}
+    refused = client.post("/people/P-1", data=no_address)
+    assert refused.status_code == 400
+    assert (
+        "<p><strong>Work Phone</strong> (<code>changes.workPhone</code>): "
+        "person P-1 has no workPhone</p>"
+    ) in refused.get_data(as_text=True)
+
+    household = {"csrf_token": csrf, "setBy": "staff", "changes.householdPhone.staff": "on"}
+    no_phone = client.post("/people/P-1/households/H-2", data=household)
+    assert no_phone.status_code == 400
+    no_phone_page = PersonPage(no_phone.get_data(as_text=True))
+    assert "household-2-error" in no_phone_page.ids
+    assert "person-error" not in no_phone_page.ids
+    assert "household H-2 has no householdPhone" in no_phone.get_data(as_text=True)
+
+    not_a_member = client.post("/people/P-2/households/H-1", data=household)
+    assert not_a_member.status_code == 404
+
+    with factory() as session:
+        assert person_preferences(session, "P-1") == before
+    assert edits(factory) == []
+
+
+def test_a_post_without_the_csrf_token_is_refused(client: FlaskClient, csrf: str, factory):
+    response = client.post("/people/P-1", data={"setBy": "staff", "changes.email.staff": "on"})
+    assert response.status_code == 400
+    assert edits(factory) == []
+
+
+def test_a_viewer_sees_no_form_and_may_not_post(client: FlaskClient, factory: SessionFactory):
+    csrf = log_in(client, "vera")
+    response = client.get("/people/P-1")
+    assert response.status_code == 200
+    page = PersonPage(response.get_data(as_text=True))
+    assert page.selects == {}
+    assert page.buttons == [(None, None, "Sign out")]
+    assert page.tables["channels"][4][8] == "On guardian"
+
+    for path in ("/people/P-1", "/people/P-1/households/H-1"):
+        form = {"csrf_token": csrf, "setBy": "staff", "changes.email.staff": "on"}
+        refused = client.post(path, data=form)
+        assert refused.status_code == 403
+        assert "the role viewer may only read" in refused.get_data(as_text=True)
+    assert edits(factory) == []

@@ -1,0 +1,34 @@
+"""GET /api/v1/batches/<id>/changes.csv: a batch's change log, streamed as CSV."""
+
+from collections.abc import Iterator
+
+from flask import Blueprint, Response
+
+from shared.batch_service import get_batch
+from shared.change_log_csv import iter_changes_csv
+from web.services import services
+
+
+def register(api: Blueprint) -> None:
+    api.add_url_rule(
+        "/batches/<int:batch_id>/changes.csv", "batch_changes_csv", batch_changes_csv,
+        methods=["GET"],
+    )  # fmt: skip
+
+
+def batch_changes_csv(batch_id: int) -> Response:
+    session_factory = services().session_factory
+    # An unknown batch must be a 404, decided before the 200 of the stream is sent.
+    with session_factory() as session:
+        get_batch(session, batch_id)
+
+    def lines() -> Iterator[str]:
+        # The session lives as long as the stream: rows are read while they are sent.
+        with session_factory() as session:
+            yield from iter_changes_csv(session, batch_id)
+
+    return Response(
+        lines(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-changes.csv"'},
+    )

@@ -1,0 +1,85 @@
+"""The audit log page: who did what and when, newest first, for district admins only."""
+
+import json
+import re
+from typing import Any, Final
+
+from flask import Blueprint, render_template
+from flask_login import login_required
+
+from shared.audit_view import ACTIONS, audit_entry_view, ensure_can_read_audit, list_audit
+from web.auth import require_principal
+from web.params import optional_arg, positive_int_arg
+from web.services import services
+
+PER_PAGE = 50
+ACTION_LABELS: Final = {
+    "batch.submit": "Batch submitted",
+    "batch.preview": "Preview",
+    "batch.undo": "Undo",
+    "batch.cancel": "Cancel",
+    "preferences.edit": "Preferences edited",
+    "import.csv": "CSV import",
+    "login": "Sign-in",
+    "login.failed": "Failed sign-in",
+    "login.throttled": "Sign-in refused: too many failures",
+    "user.create": "User created",
+    "token.create": "API token created",
+    "filter.create": "Filter created",
+}
+BATCH_SUBJECT = re.compile(r"batch:([0-9]+)")
+
+
+def make_audit_blueprint() -> Blueprint:
+    audit = Blueprint("audit", __name__)
+    audit.add_url_rule("/audit", "log", login_required(audit_log), methods=["GET"])
+    return audit
+
+
+def audit_log() -> str:
+    ensure_can_read_audit(require_principal().role)
+    page = positive_int_arg("page", 1)
+    action = optional_arg("action")
+    username = optional_arg("username")
+    with services().session_factory() as session:
+        entries, total = list_audit(
+            session, page=page, per_page=PER_PAGE, action=action, username=username
+        )
+        rows = [_row(audit_entry_view(entry)) for entry in entries]
+    return render_template(
+        "audit.html",
+        rows=rows,
+        page=page,
+        total=total,
+        pages=max(1, -(-total // PER_PAGE)),
+        action=action,
+        username=username,
+        actions=[(value, ACTION_LABELS[value]) for value in ACTIONS],
+    )
+
+
+def _row(entry: dict[str, Any]) -> dict[str, Any]:
+    subject = entry["subject"]
+    batch = BATCH_SUBJECT.fullmatch(subject) if subject else None
+    return {
+        "at": entry["at"],
+        "who": entry["username"] or "system",
+        "action": ACTION_LABELS.get(entry["action"], entry["action"]),
+        "subject": subject or "",
+        "batchId": int(batch.group(1)) if batch else None,
+        "detail": detail_text(entry["detail"]),
+    }
+
+
+def detail_text(detail: dict[str, Any] | None) -> str:
+    """`key: value; key: value`, strings as they are and anything else as compact JSON."""
+    if not detail:
+        return ""
+    return "; ".join(
+        f"{key}: {value if isinstance(value, str) else _compact_json(value)}"
+        for key, value in detail.items()
+    )
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,139 @@
+"""The preferences of one person (SPEC section 10): find them by id or name, see every value
+with who set it, and record a guardian's or a clerk's choices. Editing follows the web flow:
+validate and write (the service), commit, flash, redirect back; a refused edit is shown on the
+page with a 400.
+"""
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from shared.errors import InvalidRequest, NotFound
+from shared.person_search import find_people
+from shared.person_view import person_preferences
+from shared.preference_edit import (
+    HOUSEHOLD_CHANNEL,
+    SETTERS,
+    edit_household_preferences,
+    edit_person_preferences,
+)
+from shared.vocabulary import OPTIONS, REASONS
+from web.auth import ensure_can_write, require_principal
+from web.labels import CHANNEL_LABELS, OPTION_LABELS, REASON_LABELS, field_label
+from web.services import services
+from web.wizard_form import change_control, changes_from_form
+
+MAX_HITS: Final = 50
+SET_BY_LABELS: Final = {"guardian": "Guardian", "staff": "Staff"}
+PERSON_FORM: Final = "person"
+
+
+def make_people_blueprint() -> Blueprint:
+    people = Blueprint("people", __name__)
+    people.add_url_rule("/people", "search", login_required(search), methods=["GET"])
+    people.add_url_rule(
+        "/people/<person_id>", "show", login_required(show), methods=["GET", "POST"]
+    )
+    people.add_url_rule(
+        "/people/<person_id>/households/<household_id>",
+        "edit_household",
+        login_required(edit_household),
+        methods=["POST"],
+    )
+    return people
+
+
+def search() -> str:
+    query = request.args.get("q", "").strip()
+    with services().session_factory() as session:
+        hits = find_people(session, query, MAX_HITS + 1)
+    return render_template(
+        "people.html", q=query, hits=hits[:MAX_HITS], more=len(hits) > MAX_HITS, limit=MAX_HITS
+    )
+
+
+def show(person_id: str) -> Response | str | tuple[str, int]:
+    if request.method == "GET":
+        return _render(person_id)
+    username = _writer()
+    try:
+        with services().session_factory.begin() as session:
+            edit_person_preferences(session, person_id, _payload(request.form), username=username)
+    except InvalidRequest as error:
+        return _render(person_id, PERSON_FORM, error), 400
+    flash("Saved")
+    return redirect(url_for("people.show", person_id=person_id))
+
+
+def edit_household(person_id: str, household_id: str) -> Response | str | tuple[str, int]:
+    username = _writer()
+    with services().session_factory() as session:
+        households = {
+            h["householdId"] for h in person_preferences(session, person_id)["households"]
+        }
+    if household_id not in households:
+        raise NotFound(f"person {person_id} is not a member of household {household_id!r}")
+    try:
+        with services().session_factory.begin() as session:
+            payload = _payload(request.form)
+            edit_household_preferences(session, household_id, payload, username=username)
+    except InvalidRequest as error:
+        return _render(person_id, f"household:{household_id}", error), 400
+    flash("Saved")
+    return redirect(url_for("people.show", person_id=person_id))
+
+
+def _writer() -> str:
+    principal = require_principal()
+    ensure_can_write(principal)
+    return principal.username
+
+
+def _payload(form: Mapping[str, str]) -> dict[str, Any]:
+    """The form as the PATCH body: controls are named `changes.<channel>.<reason>`."""
+    return {"setBy": form.get("setBy", ""), "changes": changes_from_form(form)}
+
+
+def _render(
+    person_id: str, error_form: str | None = None, error: InvalidRequest | None = None
+) -> str:
+    with services().session_factory() as session:
+        person = person_preferences(session, person_id)
+    return render_template(
+        "person.html",
+        person=person,
+        households=_grouped(person["households"]),
+        can_write=require_principal().can_write,
+        error_form=error_form,
+        error=error,
+        error_label=_error_label(error),
+        form=request.form if error is not None else {},
+        channel_labels=CHANNEL_LABELS,
+        household_channel=HOUSEHOLD_CHANNEL,
+        reasons=[(reason, REASON_LABELS[reason]) for reason in REASONS],
+        options=[(option, OPTION_LABELS[option]) for option in OPTIONS],
+        set_by=[(value, SET_BY_LABELS[value]) for value in SETTERS],
+        change_control=change_control,
+    )
+
+
+def _grouped(memberships: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per household, with the dates of each of the person's memberships in it."""
+    households: dict[str, dict[str, Any]] = {}
+    for membership in memberships:
+        household = households.setdefault(
+            membership["householdId"],
+            {key: membership[key] for key in ("householdId", "name", "phone", "values", "setters")}
+            | {"memberships": []},
+        )
+        household["memberships"].append((membership["startDate"], membership["endDate"]))
+    return list(households.values())
+
+
+def _error_label(error: InvalidRequest | None) -> str:
+    if error is None:
+        return ""
+    return "Set by" if error.field == "setBy" else field_label(error.field)
