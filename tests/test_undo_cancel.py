@@ -15,6 +15,7 @@ from shared.batch_service import submit_batch
 from shared.db import SessionFactory
 from shared.errors import Conflict
 from shared.export import iter_preferences_csv
+from shared.filter_service import create_filter
 from shared.models import Person, preferences
 from shared.models.preferences import SETTER_COLUMNS
 from shared.person_view import person_preferences
@@ -292,18 +293,31 @@ MODES: list[dict[str, Any]] = [
         "scope": SCOPE,
         "changes": {"householdPhone": {"priority": "on"}, "email": {"attendance": "on"}},
     },
+    {  # the filter is made in the test: the messenger contacts, g1 and g2
+        "mode": "census",
+        "changes": {"householdPhone": {"general": "on"}, "email": {"attendance": "on"}},
+    },
 ]
 
 
 @pytest.mark.parametrize("keep", [False, True], ids=["overwrite", "keep-guardian"])
-@pytest.mark.parametrize("request_", MODES, ids=["studentContact", "student", "student-household"])
+@pytest.mark.parametrize(
+    "request_", MODES, ids=["studentContact", "student", "student-household", "census"]
+)
 def test_a_preview_counts_exactly_what_applying_it_does_and_changes_nothing(
     district, request_, keep
 ):
     body = request_ | {"keepGuardianChoices": keep}
+    if body["mode"] == "census":
+        with district.begin() as session:
+            criteria = {"messengerContacts": True}
+            contacts = {"name": "contacts", "kind": "census", "criteria": criteria}
+            body["filterId"] = create_filter(session, contacts, user=None).id
     before = export(district)
     preview = run_batch(district, body | {"dryRun": True})
     assert export(district) == before
+    # g1 and g2, or the students s1, s2 and s3
+    assert preview["result"]["targets"] == (3 if body["mode"] == "student" else 2)
     applied = run_apply(district, preview["id"])
     assert applied["dryRun"] is False
     for key in ("targets", "counts", "kept"):
