@@ -7,15 +7,14 @@ ordered as the preference export orders them (households first, then people, by 
 code-point order, then by channel order), then by reason order.
 """
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from shared.batch_service import get_batch
+from shared.csv_lines import csv_line_writer
 from shared.db import code_point_order
 from shared.models import Household, Person, change_log
 from shared.models.preferences import SETTER_COLUMNS
@@ -37,14 +36,7 @@ def iter_changes_csv(
 
 
 def _lines(session: Session, batch_id: int, batch_rows: int) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(cells: Iterable[Any]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(cells)
-        return buffer.getvalue()
+    line = csv_line_writer()
 
     yield line(HEADER)
     for kind, statement in (

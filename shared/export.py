@@ -5,14 +5,13 @@ district identifier in code-point order (COLLATE "C" on PostgreSQL, SQLite's BIN
 channel order, so that both databases give byte-identical files.
 """
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 from sqlalchemy import ColumnElement, Select, case, select
 from sqlalchemy.orm import Session
 
+from shared.csv_lines import csv_line_writer
 from shared.db import code_point_order
 from shared.models import Household, Person, preferences
 from shared.models.preferences import SETTER_COLUMNS
@@ -30,14 +29,7 @@ BATCH_ROWS = 5000
 
 def iter_preferences_csv(session: Session, batch_rows: int = BATCH_ROWS) -> Iterator[str]:
     """The export as CSV lines (each ending in CRLF), the header first."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(cells: Iterable[Any]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(cells)
-        return buffer.getvalue()
+    line = csv_line_writer()
 
     yield line(HEADER)
     for kind, statement in (("household", _households(session)), ("person", _people(session))):

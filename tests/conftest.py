@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from shared.db import SessionFactory, make_engine, make_session_factory
 from shared.migrate import upgrade
 from shared.models import Base
-from tests.support import processes, services
+from tests.support import processes, services, stack
 from tests.support.web import EnqueueRecorder, add_district, add_user
 
 CONFORMANCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
@@ -121,3 +121,18 @@ def web_district(session_factory: SessionFactory) -> dict[str, int]:
     """The `admin` user and `add_district`'s small district; returns the filters' ids."""
     add_user(session_factory, "admin", "district_admin")
     return add_district(session_factory)
+
+
+@pytest.fixture
+def stack_env(pg_session_factory: SessionFactory, pg_url: str, redis_url: str, tmp_path: Path):
+    """The environment of the real stack (tests/support/stack.py): its district imported and
+    the user ada made through the command line, on PostgreSQL and Redis."""
+    return stack.stack_env(pg_url, redis_url, tmp_path)
+
+
+@pytest.fixture
+def stack_api(stack_env: dict[str, str], pg_session_factory: SessionFactory):
+    """A test client of the app and ada's bearer header, while a real worker (two pool
+    processes) runs."""
+    with stack.api_stack(stack_env, pg_session_factory) as client_and_headers:
+        yield client_and_headers

@@ -12,7 +12,6 @@ from shared.db import SessionFactory
 from shared.settings import Settings
 from tests.support.browser import browser_page, serving
 from tests.support.processes import celery_worker, wait_until
-from tests.support.stack import stack_env
 from tests.test_safer_batches import waiting_on_locks
 from web import create_app
 
@@ -20,15 +19,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def env(pg_session_factory, pg_url, redis_url, tmp_path) -> dict[str, str]:
-    return stack_env(pg_url, redis_url, tmp_path)
-
-
-@pytest.fixture
-def page(env: dict[str, str], pg_session_factory: SessionFactory) -> Iterator[Any]:
+def page(stack_env: dict[str, str], pg_session_factory: SessionFactory) -> Iterator[Any]:
     """One pool process, so the cancel test can hold the first chunk with a lock."""
-    app = create_app(Settings.from_env(env), session_factory=pg_session_factory)
-    with celery_worker(env, concurrency=1), serving(app) as url, browser_page(url) as opened:
+    app = create_app(Settings.from_env(stack_env), session_factory=pg_session_factory)
+    with celery_worker(stack_env, concurrency=1), serving(app) as url, browser_page(url) as opened:
         opened.goto("/login")
         opened.get_by_label("Username").fill("ada")
         opened.get_by_label("Password").fill("correct horse battery")

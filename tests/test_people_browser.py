@@ -1,19 +1,17 @@
 """The person page in a real browser (headless Chromium): find a person, change a value with
 the form, and see the new value with the setter "guardian"."""
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from shared.db import SessionFactory
 from shared.models import Person
 from shared.person_view import person_preferences
-from tests.support.browser import browser_page
+from tests.support.browser import browser_page, serving
 from tests.support.district import District
 from tests.support.web import PASSWORD, add_user, make_app
 
@@ -35,16 +33,8 @@ def base_url(sqlite_session_factory: SessionFactory, tmp_path: Path) -> Iterator
     add_user(sqlite_session_factory, "admin", "district_admin")
     with sqlite_session_factory.begin() as session:
         add_family(session)
-    app = make_app(sqlite_session_factory, tmp_path)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serving(make_app(sqlite_session_factory, tmp_path)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ import csv
 import io
 from datetime import UTC, date, datetime
 
-import pytest
-
 from shared import pipeline
 from shared.batch_service import get_batch, submit_batch
 from shared.batch_view import batch_view
@@ -16,25 +14,12 @@ from tests.support.stack import (
     AGAIN_COUNTS,
     CHANGES,
     FIRST_COUNTS,
-    api_stack,
     run,
-    stack_env,
 )
 
 
-@pytest.fixture
-def env(pg_session_factory, pg_url, redis_url, tmp_path) -> dict[str, str]:
-    return stack_env(pg_url, redis_url, tmp_path)
-
-
-@pytest.fixture
-def stack(env, pg_session_factory):
-    with api_stack(env, pg_session_factory) as client_and_headers:
-        yield client_and_headers
-
-
-def test_a_batch_through_the_api_and_a_real_worker(stack):
-    client, headers = stack
+def test_a_batch_through_the_api_and_a_real_worker(stack_api):
+    client, headers = stack_api
     body = {
         "mode": "studentContact",
         "scope": {"schoolYear": "2025-26", "schoolId": "S1"},
@@ -120,7 +105,7 @@ def test_a_batch_through_the_api_and_a_real_worker(stack):
     )
 
 
-def test_beat_sweeps_up_a_lost_plan_and_lost_chunks(env, pg_session_factory):
+def test_beat_sweeps_up_a_lost_plan_and_lost_chunks(stack_env, pg_session_factory):
     """Two batches whose messages never reached the broker: the first was planned but its chunk
     messages were lost, the second's plan message was lost. A real beat runs the sweeper every
     second, which sends them again once their one-second lease has passed."""
@@ -136,7 +121,7 @@ def test_beat_sweeps_up_a_lost_plan_and_lost_chunks(env, pg_session_factory):
     with pg_session_factory.begin() as session:
         lost = pipeline.plan(session, first.id, 1, datetime.now(UTC))
     assert len(lost) == 4  # four chunk messages, never sent
-    swept = env | {"CPB_SWEEP_SECONDS": "1", "CPB_CHUNK_LEASE_SECONDS": "1"}
+    swept = stack_env | {"CPB_SWEEP_SECONDS": "1", "CPB_CHUNK_LEASE_SECONDS": "1"}
 
     def finished():
         with pg_session_factory.begin() as session:

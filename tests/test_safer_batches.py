@@ -6,7 +6,6 @@ order."""
 import threading
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
 from shared.db import SessionFactory
@@ -21,7 +20,6 @@ from tests.support.stack import (
     api_stack,
     finished,
     run,
-    stack_env,
     submit,
 )
 
@@ -47,17 +45,6 @@ FIRST_CHANGES_CSV = (
 )
 
 
-@pytest.fixture
-def env(pg_session_factory, pg_url, redis_url, tmp_path) -> dict[str, str]:
-    return stack_env(pg_url, redis_url, tmp_path)
-
-
-@pytest.fixture
-def stack(env, pg_session_factory):
-    with api_stack(env, pg_session_factory) as client_and_headers:
-        yield client_and_headers
-
-
 def export(client: Any, headers: Headers) -> str:
     response = client.get("/api/v1/preferences.csv", headers=headers)
     assert response.status_code == 200
@@ -69,8 +56,8 @@ def error(response: Any) -> tuple[int, dict[str, Any]]:
     return response.status_code, response.get_json()["error"]
 
 
-def test_preview_then_apply_then_undo_restores_everything(stack):
-    client, headers = stack
+def test_preview_then_apply_then_undo_restores_everything(stack_api):
+    client, headers = stack_api
     before = export(client, headers)
 
     preview = run(client, headers, BODY | {"dryRun": True})
@@ -143,8 +130,8 @@ def test_preview_then_apply_then_undo_restores_everything(stack):
     )
 
 
-def test_kept_guardian_values_and_values_changed_since_survive_the_undo(stack):
-    client, headers = stack
+def test_kept_guardian_values_and_values_changed_since_survive_the_undo(stack_api):
+    client, headers = stack_api
     kept = run(client, headers, BODY | {"keepGuardianChoices": True})
     # G2's email attendance was set by a guardian: left, and counted as kept
     assert kept["result"]["counts"] == result_table(**(FIRST | {"email__attendance": 2}))
@@ -174,11 +161,11 @@ def test_kept_guardian_values_and_values_changed_since_survive_the_undo(stack):
 
 
 def test_cancel_stops_between_chunks_and_the_applied_part_is_undone(
-    env, pg_session_factory: SessionFactory
+    stack_env, pg_session_factory: SessionFactory
 ):
     """One pool process. A lock held here on G1's email row holds the first chunk half way;
     the cancel waits for that chunk, which then finishes, and the three others never run."""
-    with api_stack(env, pg_session_factory, concurrency=1) as (client, headers):
+    with api_stack(stack_env, pg_session_factory, concurrency=1) as (client, headers):
         before = export(client, headers)
         with pg_session_factory() as blocker:
             blocker.execute(
@@ -228,8 +215,8 @@ def test_cancel_stops_between_chunks_and_the_applied_part_is_undone(
         ]
 
 
-def test_idempotent_submit_and_the_audit_trail(stack):
-    client, headers = stack
+def test_idempotent_submit_and_the_audit_trail(stack_api):
+    client, headers = stack_api
     key = {"Idempotency-Key": "portal-2025-10-15"}
     first = client.post("/api/v1/batches", json=BODY | {"dryRun": True}, headers=headers | key)
     again = client.post("/api/v1/batches", json=BODY | {"dryRun": True}, headers=headers | key)
