@@ -68,6 +68,17 @@ def run_chunk(session: Session, batch_id: int, chunk_no: int, now: datetime) -> 
     return True
 
 
+def after_chunk(session: Session, batch_id: int, now: datetime) -> list[Message]:
+    """What follows a chunk: nothing while others of its batch are still to do, else dispatch.
+
+    A chunk that is not the last leaves the head's row alone, so it never waits for the chunks
+    still in flight (which share-lock it); of the last chunks to finish, the one that commits
+    last sees none pending and moves the pipeline on."""
+    if _pending_chunks(session, batch_id):
+        return []
+    return dispatch(session, now)
+
+
 def dispatch(session: Session, now: datetime) -> list[Message]:
     """Move the oldest unfinished batch on: start its chunks once it is planned, or finalize it
     when they are all done and go on to the next one."""

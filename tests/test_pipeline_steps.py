@@ -129,3 +129,21 @@ def test_a_failed_batch_keeps_what_it_applied_and_the_next_one_starts(five_stude
     assert step(five_students, pipeline.run_chunk, first, 1, now) is False
     drain(five_students, messages, chunk_size=2)
     assert view(five_students, second)["result"]["counts"]["cellPhone"]["emergency"] == 3
+
+
+def test_only_the_last_chunk_moves_the_pipeline_on(five_students):
+    first, second = submit(five_students), submit(five_students)
+    now = datetime.now(UTC)
+    step(five_students, pipeline.plan, first, 2, now)
+    step(five_students, pipeline.plan, second, 2, now)
+    for chunk_no in (0, 2):
+        assert step(five_students, pipeline.run_chunk, first, chunk_no, now)
+        # chunk 1 is still to do: nothing follows, and the head is left alone
+        assert step(five_students, pipeline.after_chunk, first, now) == []
+    assert view(five_students, first)["status"] == "running"
+    assert step(five_students, pipeline.run_chunk, first, 1, now)
+    # the last one finalizes the batch and starts the next
+    assert step(five_students, pipeline.after_chunk, first, now) == [
+        Message(APPLY_CHUNK, (second, n)) for n in range(3)
+    ]
+    assert view(five_students, first)["status"] == "succeeded"

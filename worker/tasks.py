@@ -49,7 +49,7 @@ def apply_chunk(self: Task, batch_id: int, chunk_no: int) -> None:
         (time.monotonic() - started) * 1000,
     )
     with factory.begin() as session:
-        messages = pipeline.dispatch(session, now())
+        messages = pipeline.after_chunk(session, batch_id, now())
     send(self.app, messages)
 
 

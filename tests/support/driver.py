@@ -26,7 +26,7 @@ def drain(factory: SessionFactory, messages: list[pipeline.Message], chunk_size:
                 continue
             pipeline.run_chunk(session, *message.args, now)
         with factory.begin() as session:
-            queue += pipeline.dispatch(session, now)
+            queue += pipeline.after_chunk(session, message.args[0], now)
 
 
 def run_batch(
