@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared import pipeline
+from shared.access import ensure_batch_allowed, reach_of
 from shared.accounts import record_audit
 from shared.batch_service import ACTION_SUBMIT, idempotency_digest
 from shared.errors import Conflict, NotFound
@@ -26,7 +27,7 @@ ACTION_CANCEL: Final = "batch.cancel"
 def undo_batch(session: Session, batch_id: int, *, user: User | None) -> Batch:
     """Queue the undo of a finished batch (SPEC 4.5). Refused (409) for a batch still queued or
     running, a dry run, an undo, or a batch undone already."""
-    original = _locked(session, batch_id)
+    original = _locked(session, batch_id, user)
     if original.status in ACTIVE_STATUSES:
         raise Conflict(f"batch {batch_id} is {original.status}; undo it once it has finished")
     if original.dry_run:
@@ -61,7 +62,7 @@ def cancel_batch(
 ) -> tuple[Batch, list[pipeline.Message]]:
     """Stop a queued or running batch between chunks. An undo is not cancelled: stopping it
     half way would leave values restored here and not there, with no undo left to finish it."""
-    batch = _locked(session, batch_id)
+    batch = _locked(session, batch_id, user)
     if batch.status not in ACTIVE_STATUSES:
         raise Conflict(f"batch {batch_id} has finished ({batch.status}); there is nothing to stop")
     if batch.undo_of is not None:
@@ -81,7 +82,7 @@ def apply_preview(session: Session, preview_id: int, *, user: User | None) -> tu
     """Submit the request a finished preview ran, for real: same scope, filter criteria, as-of
     date, changes and switches. A preview is applied once; applying it again returns that batch
     (created False), so a double click submits one batch."""
-    preview = _locked(session, preview_id)
+    preview = _locked(session, preview_id, user)
     if not preview.dry_run:
         raise Conflict(f"batch {preview_id} is not a preview")
     if preview.status != "succeeded":
@@ -113,10 +114,12 @@ def preview_key(preview_id: int) -> str:
     return idempotency_digest(None, f"apply-preview:{preview_id}")
 
 
-def _locked(session: Session, batch_id: int) -> Batch:
+def _locked(session: Session, batch_id: int, user: User | None) -> Batch:
+    """The batch, locked for update, if the user may act on it."""
     batch = session.get(Batch, batch_id, with_for_update=True, populate_existing=True)
     if batch is None:
         raise NotFound(f"no batch {batch_id}")
+    ensure_batch_allowed(session, reach_of(session, user), batch)
     return batch
 
 

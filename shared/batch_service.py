@@ -8,6 +8,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared.access import (
+    batch_reach,
+    ensure_batch_allowed,
+    ensure_batch_request_allowed,
+    reach_of,
+)
 from shared.accounts import record_audit
 from shared.batch_request import BatchRequest, Scope, parse_batch_request
 from shared.errors import InvalidRequest, NotFound
@@ -35,9 +41,18 @@ def submit_batch(
     if earlier is not None:
         return earlier, False
     request = parse_batch_request(payload, today=today)
-    criteria = _filter_criteria(session, request)
+    saved_filter = _saved_filter(session, request)
     if request.scope is not None:
         _check_scope(session, request.scope)
+    ensure_batch_request_allowed(
+        session,
+        reach_of(session, user),
+        mode=request.mode,
+        school_ext_id=request.scope.school_id if request.scope else None,
+        calendar_ext_id=request.scope.calendar_id if request.scope else None,
+        filter_id=request.filter_id,
+        filter_owner_id=saved_filter.owner_id if saved_filter else None,
+    )
     batch = Batch(
         kind="batch",
         status="queued",
@@ -46,7 +61,7 @@ def submit_batch(
         school_ext_id=request.scope.school_id if request.scope else None,
         calendar_ext_id=request.scope.calendar_id if request.scope else None,
         filter_id=request.filter_id,
-        filter_criteria=criteria,
+        filter_criteria=dict(saved_filter.criteria) if saved_filter else None,
         as_of=request.as_of,
         changes=request.changes,
         keep_guardian_choices=request.keep_guardian_choices,
@@ -94,14 +109,22 @@ def get_batch(session: Session, batch_id: int) -> Batch:
     return batch
 
 
+def visible_batch(session: Session, batch_id: int, user: User | None) -> Batch:
+    """The batch, if the user may see it (a school admin: one within their schools)."""
+    batch = get_batch(session, batch_id)
+    ensure_batch_allowed(session, reach_of(session, user), batch)
+    return batch
+
+
 def list_batches(
-    session: Session, *, page: int, per_page: int, status: str | None
+    session: Session, *, page: int, per_page: int, status: str | None, user: User | None = None
 ) -> tuple[list[Batch], int]:
+    """A page of the batches the user may see, newest first, and how many there are."""
     if status is not None and status not in STATUSES:
         raise InvalidRequest(f"must be one of {', '.join(STATUSES)}", field="status")
     if page < 1:
         raise InvalidRequest("must be 1 or more", field="page")
-    query = select(Batch)
+    query = select(Batch).where(batch_reach(reach_of(session, user)))
     if status is not None:
         query = query.where(Batch.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -111,7 +134,7 @@ def list_batches(
     return list(items), total
 
 
-def _filter_criteria(session: Session, request: BatchRequest) -> dict[str, Any] | None:
+def _saved_filter(session: Session, request: BatchRequest) -> Filter | None:
     if request.filter_id is None:
         return None
     saved = session.get(Filter, request.filter_id)
@@ -123,7 +146,7 @@ def _filter_criteria(session: Session, request: BatchRequest) -> dict[str, Any] 
             f"filter {saved.id} is a {saved.kind} filter; {request.mode} mode needs a {wanted} one",
             field="filterId",
         )
-    return dict(saved.criteria)
+    return saved
 
 
 def _check_scope(session: Session, scope: Scope) -> None:

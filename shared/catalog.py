@@ -3,10 +3,11 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
-from shared.models import Calendar, Filter, School
+from shared.access import filter_reach, reach_of
+from shared.models import Calendar, Filter, School, User
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,25 @@ def current_school_year(session: Session, today: date) -> str | None:
     return years[0] if years else None
 
 
-def schools(session: Session) -> list[SchoolOption]:
-    rows = session.execute(select(School.ext_id, School.name).order_by(School.name, School.ext_id))
+def schools(session: Session, user: User | None = None) -> list[SchoolOption]:
+    """The schools the user may name in a batch (a school admin: theirs), by name."""
+    rows = session.execute(
+        select(School.ext_id, School.name)
+        .where(_school_reach(session, user))
+        .order_by(School.name, School.ext_id)
+    )
     return [SchoolOption(school_id=ext_id, name=name) for ext_id, name in rows]
 
 
-def calendars(session: Session, school_year: str | None = None) -> list[CalendarOption]:
-    """Newest year first, then by school and calendar name."""
+def calendars(
+    session: Session, school_year: str | None = None, user: User | None = None
+) -> list[CalendarOption]:
+    """The calendars of the schools the user may name: newest year first, then by school and
+    calendar name."""
     query = (
         select(Calendar.ext_id, Calendar.name, School.ext_id, School.name, Calendar.school_year)
         .join(School, School.id == Calendar.school_id)
+        .where(_school_reach(session, user))
         .order_by(Calendar.school_year.desc(), School.name, Calendar.name, Calendar.ext_id)
     )
     if school_year is not None:
@@ -80,11 +90,16 @@ def calendars(session: Session, school_year: str | None = None) -> list[Calendar
     ]
 
 
-def filters(session: Session, kind: str) -> list[FilterOption]:
-    """The saved filters of one kind (`student` or `census`), by name."""
+def filters(session: Session, kind: str, user: User | None = None) -> list[FilterOption]:
+    """The saved filters of one kind (`student` or `census`) the user may use, by name."""
     rows = session.execute(
         select(Filter.id, Filter.name, Filter.kind)
-        .where(Filter.kind == kind)
+        .where(Filter.kind == kind, filter_reach(reach_of(session, user)))
         .order_by(Filter.name, Filter.id)
     )
     return [FilterOption(filter_id=id_, name=name, kind=kind_) for id_, name, kind_ in rows]
+
+
+def _school_reach(session: Session, user: User | None) -> ColumnElement[bool]:
+    school_ids = reach_of(session, user).school_ids
+    return true() if school_ids is None else School.id.in_(school_ids)

@@ -1,11 +1,15 @@
 """The `cpb` command line, but for `cpb run` (web/cli.py adds it, since it starts the web app)."""
 
 import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
-from shared.accounts import create_token, create_user, record_audit
+from shared.accounts import create_user, record_audit
 from shared.csv_import import ImportSummary, import_bundle
 from shared.csv_import.summary import FILE_FIELDS
 from shared.db import SessionFactory, make_engine, make_session_factory
@@ -15,6 +19,8 @@ from shared.export import write_preferences_csv
 from shared.migrate import upgrade
 from shared.models.accounts import ROLES
 from shared.settings import Settings
+from shared.tokens import create_token, list_tokens, revoke_token
+from shared.user_admin import list_users, update_user
 
 
 class Context:
@@ -133,6 +139,51 @@ def users_create(
     click.echo(f"created user {username} ({role})")
 
 
+@users.command("list")
+@pass_context
+def users_list(context: Context) -> None:
+    """Every user with their role and schools."""
+    with context.factory() as session:
+        views = list_users(session)
+    _echo_table(
+        ("username", "role", "schools"),
+        [(view.username, view.role, ",".join(view.school_ids)) for view in views],
+    )
+
+
+@users.command("update")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), help="the new role")
+@click.option("--school", "schools", multiple=True, help="replaces the user's schools")
+@click.option("--password-stdin", is_flag=True, help="read a new password from standard input")
+@pass_context
+def users_update(
+    context: Context,
+    username: str,
+    role: str | None,
+    schools: tuple[str, ...],
+    password_stdin: bool,
+) -> None:
+    """Change a user's role, schools or password; a user who stops being a school_admin loses
+    their schools."""
+    if role is None and not schools and not password_stdin:
+        raise click.UsageError("nothing to change: give --role, --school or --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    with context.factory.begin() as session:
+        changes = update_user(
+            session,
+            username,
+            role=role,
+            school_ext_ids=list(schools) if schools else None,
+            password=password,
+            by=None,
+        )
+    if not changes:
+        click.echo(f"user {username} unchanged")
+        return
+    click.echo(f"updated user {username}: {_changes_text(changes)}")
+
+
 @cli.group()
 def tokens() -> None:
     """API bearer tokens."""
@@ -140,13 +191,49 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.argument("username")
+@click.option("--name", default="", help="what the token is for, e.g. the calling system")
 @pass_context
-def tokens_create(context: Context, username: str) -> None:
+def tokens_create(context: Context, username: str, name: str) -> None:
     """Create an API token for the user; the token is printed alone on the last line."""
     with context.factory.begin() as session:
-        token = create_token(session, username)
+        token = create_token(session, username, name=name)
     click.echo(f"token for {username} (shown once; keep it secret):", err=True)
     click.echo(token)
+
+
+@tokens.command("list")
+@click.argument("username", required=False)
+@pass_context
+def tokens_list(context: Context, username: str | None) -> None:
+    """Every token (or one user's), revoked ones too, oldest first; never the tokens
+    themselves, which are not kept."""
+    zone = context.settings.zone
+    with context.factory() as session:
+        views = list_tokens(session, username)
+    _echo_table(
+        ("id", "user", "name", "created", "last used", "revoked"),
+        [
+            (
+                str(view.id),
+                view.username,
+                view.name,
+                _moment(view.created_at, zone),
+                _moment(view.last_used_at, zone),
+                _moment(view.revoked_at, zone),
+            )
+            for view in views
+        ],
+    )
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=click.IntRange(min=1))
+@pass_context
+def tokens_revoke(context: Context, token_id: int) -> None:
+    """Revoke a token for good (the ids are in `cpb tokens list`)."""
+    with context.factory.begin() as session:
+        revoke_token(session, token_id)
+    click.echo(f"revoked token {token_id}")
 
 
 @cli.command()
@@ -158,6 +245,36 @@ def seed(context: Context, students: int, seed: int) -> None:
     with context.factory.begin() as session:
         summary = load_demo(session, students=students, seed=seed)
     _echo_summary(summary)
+
+
+def _echo_table(header: Sequence[str], rows: list[tuple[str, ...]]) -> None:
+    """Columns padded to their widest cell, two spaces apart; an empty cell shows `-`."""
+    lines = [tuple(header), *(tuple(cell or "-" for cell in row) for row in rows)]
+    widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
+    for line in lines:
+        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
+
+
+def _changes_text(changes: dict[str, Any]) -> str:
+    """`update_user`'s changes as the command line says them."""
+    parts = []
+    if "role" in changes:
+        parts.append(f"role {changes['role']}")
+    if "schoolIds" in changes:
+        parts.append(f"schools {','.join(changes['schoolIds']) or '-'}")
+    if "password" in changes:
+        parts.append("password changed")
+    return "; ".join(parts)
+
+
+def _moment(moment: datetime | None, zone: ZoneInfo) -> str:
+    """In the district's time zone; SQLite gives back naive UTC."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def _echo_summary(summary: ImportSummary) -> None:

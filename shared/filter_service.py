@@ -5,6 +5,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared.access import filter_reach, reach_of
 from shared.accounts import record_audit
 from shared.errors import InvalidRequest
 from shared.filter_criteria import parse_criteria
@@ -41,8 +42,12 @@ def create_filter(session: Session, payload: Any, *, user: User | None) -> Filte
     return saved
 
 
-def list_filters(session: Session, kind: str | None = None) -> list[Filter]:
-    query = select(Filter).order_by(Filter.name, Filter.id)
+def list_filters(
+    session: Session, kind: str | None = None, *, user: User | None = None
+) -> list[Filter]:
+    """The filters the user may use (a school admin: their own), by name."""
+    query = select(Filter).where(filter_reach(reach_of(session, user)))
+    query = query.order_by(Filter.name, Filter.id)
     if kind is not None:
         query = query.where(Filter.kind == kind)
     return list(session.scalars(query))

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from shared.models import Person
+from shared.access import people_of_schools, reach_of
+from shared.models import Person, User
 
 
 @dataclass(frozen=True)
@@ -15,9 +16,12 @@ class PersonHit:
     last_name: str
 
 
-def find_people(session: Session, query: str, limit: int) -> list[PersonHit]:
+def find_people(
+    session: Session, query: str, limit: int, *, user: User | None = None
+) -> list[PersonHit]:
     """People whose id is `query` exactly (listed first), or whose "first last" name contains
-    it, ignoring case (SQLite folds ASCII letters only); at most `limit`, by name."""
+    it, ignoring case (SQLite folds ASCII letters only); at most `limit`, by name. A school
+    admin finds only the people of their schools."""
     query = query.strip()
     if not query:
         return []
@@ -26,6 +30,7 @@ def find_people(session: Session, query: str, limit: int) -> list[PersonHit]:
     rows = session.execute(
         select(Person.ext_id, Person.first_name, Person.last_name)
         .where(or_(exact, full_name.contains(query.lower(), autoescape=True)))
+        .where(people_of_schools(reach_of(session, user)))
         .order_by(case((exact, 0), else_=1), Person.last_name, Person.first_name, Person.ext_id)
         .limit(limit)
     )

@@ -5,9 +5,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.errors import ConfigurationError
+
+FLAGS: Final = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,14 @@ class Settings:
     chunk_lease_seconds: int = 300
     sweep_interval_seconds: float = 60.0
     task_time_limit_seconds: int = 1800
+    # Served over TLS (directly or behind a proxy): cookies only travel encrypted, and HSTS.
+    secure_cookies: bool = False
+    # A login session ends after this long without a request, and this long after signing in.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    # How many reverse proxies in front of the web app to trust for X-Forwarded-For/-Proto
+    # (0: none; the client's address is the connection's).
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -42,11 +53,24 @@ class Settings:
             chunk_lease_seconds=_positive_int(env, "CPB_CHUNK_LEASE_SECONDS", 300),
             sweep_interval_seconds=float(_positive_int(env, "CPB_SWEEP_SECONDS", 60)),
             task_time_limit_seconds=_positive_int(env, "CPB_TASK_TIME_LIMIT", 1800),
+            secure_cookies=_flag(env, "CPB_SECURE_COOKIES", False),
+            session_idle_minutes=_positive_int(env, "CPB_SESSION_IDLE_MINUTES", 30),
+            session_max_hours=_positive_int(env, "CPB_SESSION_MAX_HOURS", 12),
+            proxy_hops=_whole_number(env, "CPB_PROXY_HOPS", 0),
         )
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigurationError(f"{name}: {raw!r} is not a whole number of 0 or more")
+    return int(raw)
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -59,6 +83,16 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigurationError(f"{name}: {raw!r} is not a whole number") from exc
     if value <= 0:
         raise ConfigurationError(f"{name}: must be positive, got {value}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    value = FLAGS.get(raw.strip().lower())
+    if value is None:
+        raise ConfigurationError(f"{name}: {raw!r} is neither true nor false")
     return value
 
 

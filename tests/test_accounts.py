@@ -10,17 +10,16 @@ from werkzeug.security import check_password_hash
 from shared.accounts import (
     MAX_FAILED_LOGINS,
     authenticate,
-    create_token,
     create_user,
     login_throttled,
     record_audit,
-    user_for_token,
     user_school_ext_ids,
 )
 from shared.db import SessionFactory
 from shared.errors import Conflict, InvalidRequest, NotFound
 from shared.models import ApiToken, AuditEntry, School, User
 from shared.models.base import utcnow
+from shared.tokens import create_token, user_for_token
 
 PASSWORD = "correct horse battery"
 
@@ -72,7 +71,9 @@ def test_a_user_without_password_cannot_log_in(session_factory: SessionFactory):
     [
         ("ada", "admin", PASSWORD, [], "role", "unknown role 'admin'; one of "
          "district_admin, school_admin, viewer"),
-        ("ada", "viewer", "short", [], "password", "must be at least 8 characters"),
+        ("ada", "viewer", "short", [], "password", "must be 12 to 128 characters"),
+        ("ada", "viewer", "x" * 11, [], "password", "must be 12 to 128 characters"),
+        ("ada", "viewer", "x" * 129, [], "password", "must be 12 to 128 characters"),
         ("  ", "viewer", PASSWORD, [], "username", "must be 1 to 100 characters"),
         ("x" * 101, "viewer", PASSWORD, [], "username", "must be 1 to 100 characters"),
         ("ada", "school_admin", PASSWORD, ["S-1", "S-9", "S-0"], "school",

@@ -6,9 +6,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from shared.accounts import user_for_token
 from shared.db import make_engine, make_session_factory
 from shared.models import AuditEntry, Person
+from shared.tokens import user_for_token
 from web.cli import cli
 
 PEOPLE = (

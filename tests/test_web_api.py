@@ -33,6 +33,7 @@ from tests.support.web import (
     make_app,
 )
 from web import create_app
+from web.access import PUBLIC, RULES
 from web.api.openapi import openapi_document
 from web.celery_client import CeleryClient
 from worker.celery_app import create_celery
@@ -375,8 +376,11 @@ def test_unknown_batch_route_and_method(api: Api):
     assert set(wrong_method.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
 
 
-def test_an_unexpected_error_is_a_json_500(sqlite_session_factory: SessionFactory, tmp_path: Path):
+def test_an_unexpected_error_is_a_json_500(
+    sqlite_session_factory: SessionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     app = make_app(sqlite_session_factory, tmp_path)
+    monkeypatch.setitem(RULES, "boom", {"GET": PUBLIC})
     app.config["TESTING"] = False  # answer as in production instead of raising into the test
 
     def boom() -> None:

@@ -196,7 +196,7 @@ def test_api_without_credentials_is_401(client: FlaskClient):
 @pytest.mark.parametrize(
     ("header", "message"),
     [
-        ("Bearer not-a-token", "unknown token"),
+        ("Bearer not-a-token", "unknown or revoked token"),
         ("Bearer ", "the Authorization header must be: Bearer <token>"),
         ("Basic YWRtaW46cGFzcw==", "the Authorization header must be: Bearer <token>"),
     ],
@@ -222,7 +222,7 @@ def test_a_viewer_may_only_read(client: FlaskClient, sqlite_session_factory, enq
         assert response.status_code == 403
         assert error_of(response) == {
             "code": "forbidden",
-            "message": "the role viewer may only read",
+            "message": "only a district admin or a school admin may do this; you are a viewer",
             "field": None,
         }
     assert batch_count(sqlite_session_factory) == 0
@@ -231,7 +231,9 @@ def test_a_viewer_may_only_read(client: FlaskClient, sqlite_session_factory, enq
     csrf = log_in(client, "vera")
     page = client.get("/batches/new")
     assert page.status_code == 403
-    assert "the role viewer may only read" in page.get_data(as_text=True)
+    assert "only a district admin or a school admin may do this; you are a viewer" in page.get_data(
+        as_text=True
+    )
     form = {"mode": "student", "schoolYear": "2025-26", "action": "apply", "csrf_token": csrf}
     assert client.post("/batches/new", data=form).status_code == 403
     assert batch_count(sqlite_session_factory) == 0

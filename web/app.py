@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from shared.db import SessionFactory, make_engine, make_session_factory
 from shared.settings import Settings
+from web.access import register_access
 from web.api import make_api_blueprint
 from web.auth import current_principal, register_login
 from web.celery_client import CeleryClient
@@ -22,7 +23,9 @@ from web.pages.audit import make_audit_blueprint
 from web.pages.auth import make_auth_blueprint
 from web.pages.batches import make_batches_blueprint
 from web.pages.people import make_people_blueprint
+from web.pages.users import make_users_blueprint
 from web.pages.wizard import make_wizard_blueprint
+from web.security import register_security
 from web.services import BrokerCheck, Enqueue, WebServices, install, services
 
 
@@ -39,7 +42,9 @@ def create_app(
     register_services(app, settings, enqueue, session_factory, broker_check)
     register_json(app)
     register_login(app)
+    register_security(app, settings)  # before register_access: an expired session ends first
     csrf = CSRFProtect(app)
+    register_access(app)
     register_error_handlers(app)
     register_blueprints(app, csrf)
     register_template_globals(app)
@@ -96,6 +101,7 @@ def register_blueprints(app: Flask, csrf: CSRFProtect) -> None:
     app.register_blueprint(make_batches_blueprint())
     app.register_blueprint(make_people_blueprint())
     app.register_blueprint(make_audit_blueprint())
+    app.register_blueprint(make_users_blueprint())
     app.register_blueprint(make_api_blueprint(csrf))
 
 

@@ -1,10 +1,6 @@
 """Who is asking: the login session (Flask-Login) for pages, a bearer token or the session for
-the API, and the one rule the web enforces by role: a viewer only reads.
-
-Scoping a school_admin to their schools (and refusing them census mode) needs the parsed batch
-scope, so it belongs to the services, which receive the acting `User` (`submit_batch(...,
-user=...)`, `create_filter(..., user=...)`); `ensure_can_write` is the web's own gate.
-"""
+the API. What each role may call is in web/access.py; what a school admin may reach within a
+call (their schools, their filters), in shared/access.py, applied by the services."""
 
 from typing import Final
 
@@ -13,12 +9,10 @@ from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Unauthorized
 
-from shared.errors import Forbidden
 from shared.models import User
 from web.services import services
 
-READ_ONLY_ROLES: Final = frozenset({"viewer"})
-SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITING_ROLES: Final = frozenset({"district_admin", "school_admin"})
 
 
 class Principal(UserMixin):
@@ -35,13 +29,16 @@ class Principal(UserMixin):
 
     @property
     def can_write(self) -> bool:
-        return self.role not in READ_ONLY_ROLES
+        """Whether pages offer this user their forms and buttons (web/access.py decides)."""
+        return self.role in WRITING_ROLES
 
 
 def register_login(app: Flask) -> None:
     manager = LoginManager(app)
     manager.login_view = "auth.login"
     manager.login_message = "Please sign in to see this page."
+    # A session used from another address or browser is ended (web/security.py).
+    manager.session_protection = "strong"
 
     @manager.user_loader
     def load_principal(user_id: str) -> Principal | None:
@@ -75,11 +72,6 @@ def require_principal() -> Principal:
     if principal is None:
         raise Unauthorized("sign in, or send Authorization: Bearer <token>")
     return principal
-
-
-def ensure_can_write(principal: Principal) -> None:
-    if not principal.can_write:
-        raise Forbidden(f"the role {principal.role} may only read")
 
 
 def db_user(session: Session, principal: Principal) -> User:

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared.errors import Conflict, CpbError, Forbidden, InvalidRequest, NotFound
+from web.access import record_refusal
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ def wants_json() -> bool:
 
 def error_response(error: Exception) -> tuple[Response | str, int, dict[str, str]]:
     info = describe(error)
+    if info.status == 403:
+        record_refusal(info.message)
     if info.status >= 500:
         log.error("status=%d path=%s error=%r", info.status, request.path, error)
     headers = _extra_headers(error)

@@ -28,13 +28,17 @@ class User(Base):
 
 
 class ApiToken(Base):
-    """A bearer token; only its SHA-256 digest is stored."""
+    """A bearer token; only its SHA-256 digest is stored. A revoked token is kept (for the
+    audit log's sake) and never accepted again."""
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEntry(Base):
@@ -45,3 +49,5 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Where a request came from, for the sign-in limits per address.
+    remote_addr: Mapped[str | None] = mapped_column(String(45), index=True)

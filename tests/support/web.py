@@ -12,10 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from shared.accounts import create_token, create_user
+from shared.accounts import create_user
 from shared.db import SessionFactory
 from shared.models import Batch, Calendar, Filter, School
 from shared.settings import Settings
+from shared.tokens import create_token
 from web import create_app
 
 PASSWORD = "correct horse battery"
@@ -62,9 +63,11 @@ def add_user(
     username: str = "admin",
     role: str = "district_admin",
     password: str | None = PASSWORD,
+    schools: list[str] | None = None,
 ) -> None:
+    """A user; a school admin needs `schools` (their ids must exist)."""
     with session_factory.begin() as session:
-        create_user(session, username, role, password, [])
+        create_user(session, username, role, password, schools or [])
 
 
 def add_token(session_factory: SessionFactory, username: str) -> str:

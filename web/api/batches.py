@@ -4,10 +4,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from shared.batch_service import get_batch, list_batches
+from shared.batch_service import list_batches, visible_batch
 from shared.batch_view import batch_view
 from shared.errors import InvalidRequest
-from web.auth import require_principal
+from web.auth import db_user, require_principal
 from web.params import json_object_body, optional_arg, positive_int_arg
 from web.services import services
 from web.submission import Submitted, apply, cancel, submit, undo
@@ -60,11 +60,15 @@ def list_batches_() -> dict[str, Any]:
     per_page = positive_int_arg("perPage", PER_PAGE, maximum=MAX_PER_PAGE)
     status = optional_arg("status")  # list_batches says which statuses there are
     with services().session_factory() as session:
-        batches, total = list_batches(session, page=page, per_page=per_page, status=status)
+        user = db_user(session, require_principal())
+        batches, total = list_batches(
+            session, page=page, per_page=per_page, status=status, user=user
+        )
         items = [batch_view(session, batch) for batch in batches]
     return {"items": items, "page": page, "perPage": per_page, "total": total}
 
 
 def get_batch_(batch_id: int) -> dict[str, Any]:
     with services().session_factory() as session:
-        return batch_view(session, get_batch(session, batch_id))
+        user = db_user(session, require_principal())
+        return batch_view(session, visible_batch(session, batch_id, user))

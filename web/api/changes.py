@@ -4,8 +4,9 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response
 
-from shared.batch_service import get_batch
+from shared.batch_service import visible_batch
 from shared.change_log_csv import iter_changes_csv
+from web.auth import db_user, require_principal
 from web.services import services
 
 
@@ -20,7 +21,7 @@ def batch_changes_csv(batch_id: int) -> Response:
     session_factory = services().session_factory
     # An unknown batch must be a 404, decided before the 200 of the stream is sent.
     with session_factory() as session:
-        get_batch(session, batch_id)
+        visible_batch(session, batch_id, db_user(session, require_principal()))
 
     def lines() -> Iterator[str]:
         # The session lives as long as the stream: rows are read while they are sent.

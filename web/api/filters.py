@@ -17,7 +17,8 @@ def register(api: Blueprint) -> None:
 
 def list_filters_() -> dict[str, Any]:
     with services().session_factory() as session:
-        return {"items": [filter_view(saved) for saved in list_filters(session)]}
+        user = db_user(session, require_principal())
+        return {"items": [filter_view(saved) for saved in list_filters(session, user=user)]}
 
 
 def create_filter_() -> tuple[Response, int]:

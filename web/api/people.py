@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Blueprint, Response
 
+from shared.access import ensure_household_id_allowed, ensure_person_id_allowed
 from shared.export import iter_preferences_csv
 from shared.person_view import household_preferences, person_preferences
 from shared.preference_edit import edit_household_preferences, edit_person_preferences
-from web.auth import require_principal
+from web.auth import db_user, require_principal
 from web.params import json_object_body
 from web.services import services
 
@@ -32,22 +33,25 @@ def register(api: Blueprint) -> None:
 
 def person_preferences_(person_id: str) -> dict[str, Any]:
     with services().session_factory() as session:
+        ensure_person_id_allowed(session, db_user(session, require_principal()), person_id)
         return person_preferences(session, person_id)
 
 
 def edit_person(person_id: str) -> dict[str, Any]:
     payload = json_object_body()
-    username = require_principal().username
+    principal = require_principal()
     with services().session_factory.begin() as session:
-        edit_person_preferences(session, person_id, payload, username=username)
+        ensure_person_id_allowed(session, db_user(session, principal), person_id)
+        edit_person_preferences(session, person_id, payload, username=principal.username)
         return person_preferences(session, person_id)
 
 
 def edit_household(household_id: str) -> dict[str, Any]:
     payload = json_object_body()
-    username = require_principal().username
+    principal = require_principal()
     with services().session_factory.begin() as session:
-        edit_household_preferences(session, household_id, payload, username=username)
+        ensure_household_id_allowed(session, db_user(session, principal), household_id)
+        edit_household_preferences(session, household_id, payload, username=principal.username)
         return household_preferences(session, household_id)
 
 

@@ -1,12 +1,19 @@
-"""Sign in and sign out (the login session of the pages; the API also accepts it)."""
+"""Sign in and sign out (the login session of the pages; the API also accepts it). How long a
+session lasts is web/security.py's."""
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
-from shared.accounts import authenticate, login_throttled
-from web.auth import Principal
+from shared.accounts import ACTION_LOGOUT, authenticate, login_throttled, record_audit
+from web.auth import Principal, require_principal
+from web.security import begin_session, end_session
 from web.services import services
+
+THROTTLED = (
+    "Too many failed sign-ins for this user or from this address. "
+    "Try again in a quarter of an hour."
+)
 
 
 def make_auth_blueprint() -> Blueprint:
@@ -25,24 +32,31 @@ def login() -> Response | str | tuple[str, int]:
 
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
+    address = request.remote_addr
     with services().session_factory.begin() as session:
-        user = authenticate(session, username, password, remote_addr=request.remote_addr)
+        user = authenticate(session, username, password, remote_addr=address)
         principal = None if user is None else Principal.of(user)
-        throttled = principal is None and login_throttled(session, username)
+        throttled = principal is None and login_throttled(session, username, remote_addr=address)
     if principal is not None:
         login_user(principal)
+        begin_session()
         return redirect(next_url or url_for("wizard.new_batch"))
-    error = (
-        "Too many failed sign-ins for this user. Try again in a quarter of an hour."
-        if throttled
-        else "Wrong username or password."
-    )
+    error = THROTTLED if throttled else "Wrong username or password."
     page = render_template("login.html", next_url=next_url, username=username, error=error)
     return page, 429 if throttled else 401
 
 
 def logout() -> Response:
-    logout_user()
+    username = require_principal().username
+    with services().session_factory.begin() as session:
+        record_audit(
+            session,
+            username=username,
+            action=ACTION_LOGOUT,
+            subject=username,
+            remote_addr=request.remote_addr,
+        )
+    end_session()
     return redirect(url_for("auth.login"))
 
 

@@ -4,16 +4,15 @@ and the history of batches."""
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from shared.batch_service import get_batch, list_batches
+from shared.batch_service import list_batches, visible_batch
 from shared.batch_view import batch_view
 from shared.errors import Conflict
 from shared.models.batches import ACTIVE_STATUSES, FINAL_STATUSES
 from shared.vocabulary import CHANNELS, MODE_LABELS, REASONS
 from web import submission
-from web.auth import ensure_can_write, require_principal
+from web.auth import db_user, require_principal
 from web.labels import CHANNEL_LABELS, REASON_LABELS
 from web.params import optional_arg, positive_int_arg
 from web.services import services
@@ -23,18 +22,12 @@ PER_PAGE = 50
 
 def make_batches_blueprint() -> Blueprint:
     batches = Blueprint("batches", __name__)
-    batches.add_url_rule("/", "home", login_required(home), methods=["GET"])
-    batches.add_url_rule("/batches", "history", login_required(history), methods=["GET"])
-    batches.add_url_rule("/batches/<int:batch_id>", "show", login_required(show), methods=["GET"])
-    batches.add_url_rule(
-        "/batches/<int:batch_id>/undo", "undo", login_required(undo), methods=["GET", "POST"]
-    )
-    batches.add_url_rule(
-        "/batches/<int:batch_id>/cancel", "cancel", login_required(cancel), methods=["POST"]
-    )
-    batches.add_url_rule(
-        "/batches/<int:batch_id>/apply", "apply", login_required(apply), methods=["POST"]
-    )
+    batches.add_url_rule("/", "home", home, methods=["GET"])
+    batches.add_url_rule("/batches", "history", history, methods=["GET"])
+    batches.add_url_rule("/batches/<int:batch_id>", "show", show, methods=["GET"])
+    batches.add_url_rule("/batches/<int:batch_id>/undo", "undo", undo, methods=["GET", "POST"])
+    batches.add_url_rule("/batches/<int:batch_id>/cancel", "cancel", cancel, methods=["POST"])
+    batches.add_url_rule("/batches/<int:batch_id>/apply", "apply", apply, methods=["POST"])
     return batches
 
 
@@ -50,7 +43,6 @@ def show(batch_id: int) -> str:
 def undo(batch_id: int) -> Response | str:
     """GET asks to confirm; POST queues the undo and shows it."""
     principal = require_principal()
-    ensure_can_write(principal)
     if request.method == "GET":
         return _render_batch("undo.html", batch_id)
     try:
@@ -64,7 +56,6 @@ def undo(batch_id: int) -> Response | str:
 
 def cancel(batch_id: int) -> Response:
     principal = require_principal()
-    ensure_can_write(principal)
     try:
         submission.cancel(batch_id, principal)
     except Conflict as refused:
@@ -77,7 +68,6 @@ def cancel(batch_id: int) -> Response:
 def apply(batch_id: int) -> Response:
     """Apply a preview: the same request, for real (once; a second click shows that batch)."""
     principal = require_principal()
-    ensure_can_write(principal)
     try:
         submitted = submission.apply(batch_id, principal)
     except Conflict as refused:
@@ -88,7 +78,8 @@ def apply(batch_id: int) -> Response:
 
 def _render_batch(template: str, batch_id: int) -> str:
     with services().session_factory() as session:
-        batch: dict[str, Any] = batch_view(session, get_batch(session, batch_id))
+        user = db_user(session, require_principal())
+        batch: dict[str, Any] = batch_view(session, visible_batch(session, batch_id, user))
     return render_template(
         template,
         batch=batch,
@@ -116,7 +107,8 @@ def history() -> str:
     page = positive_int_arg("page", 1)
     status = optional_arg("status")
     with services().session_factory() as session:
-        rows, total = list_batches(session, page=page, per_page=PER_PAGE, status=status)
+        user = db_user(session, require_principal())
+        rows, total = list_batches(session, page=page, per_page=PER_PAGE, status=status, user=user)
         items = [batch_view(session, batch) for batch in rows]
     return render_template(
         "history.html",

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from shared.access import ensure_person_id_allowed
 from shared.errors import InvalidRequest, NotFound
 from shared.person_search import find_people
 from shared.person_view import person_preferences
@@ -21,7 +21,7 @@ from shared.preference_edit import (
     edit_person_preferences,
 )
 from shared.vocabulary import OPTIONS, REASONS
-from web.auth import ensure_can_write, require_principal
+from web.auth import db_user, require_principal
 from web.labels import CHANNEL_LABELS, OPTION_LABELS, REASON_LABELS, field_label
 from web.services import services
 from web.wizard_form import change_control, changes_from_form
@@ -33,14 +33,12 @@ PERSON_FORM: Final = "person"
 
 def make_people_blueprint() -> Blueprint:
     people = Blueprint("people", __name__)
-    people.add_url_rule("/people", "search", login_required(search), methods=["GET"])
-    people.add_url_rule(
-        "/people/<person_id>", "show", login_required(show), methods=["GET", "POST"]
-    )
+    people.add_url_rule("/people", "search", search, methods=["GET"])
+    people.add_url_rule("/people/<person_id>", "show", show, methods=["GET", "POST"])
     people.add_url_rule(
         "/people/<person_id>/households/<household_id>",
         "edit_household",
-        login_required(edit_household),
+        edit_household,
         methods=["POST"],
     )
     return people
@@ -49,7 +47,8 @@ def make_people_blueprint() -> Blueprint:
 def search() -> str:
     query = request.args.get("q", "").strip()
     with services().session_factory() as session:
-        hits = find_people(session, query, MAX_HITS + 1)
+        user = db_user(session, require_principal())
+        hits = find_people(session, query, MAX_HITS + 1, user=user)
     return render_template(
         "people.html", q=query, hits=hits[:MAX_HITS], more=len(hits) > MAX_HITS, limit=MAX_HITS
     )
@@ -58,10 +57,13 @@ def search() -> str:
 def show(person_id: str) -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return _render(person_id)
-    username = _writer()
+    principal = require_principal()
     try:
         with services().session_factory.begin() as session:
-            edit_person_preferences(session, person_id, _payload(request.form), username=username)
+            ensure_person_id_allowed(session, db_user(session, principal), person_id)
+            edit_person_preferences(
+                session, person_id, _payload(request.form), username=principal.username
+            )
     except InvalidRequest as error:
         return _render(person_id, PERSON_FORM, error), 400
     flash("Saved")
@@ -69,8 +71,10 @@ def show(person_id: str) -> Response | str | tuple[str, int]:
 
 
 def edit_household(person_id: str, household_id: str) -> Response | str | tuple[str, int]:
-    username = _writer()
+    principal = require_principal()
     with services().session_factory() as session:
+        # a household of a person the user may reach is within their reach too
+        ensure_person_id_allowed(session, db_user(session, principal), person_id)
         households = {
             h["householdId"] for h in person_preferences(session, person_id)["households"]
         }
@@ -79,17 +83,11 @@ def edit_household(person_id: str, household_id: str) -> Response | str | tuple[
     try:
         with services().session_factory.begin() as session:
             payload = _payload(request.form)
-            edit_household_preferences(session, household_id, payload, username=username)
+            edit_household_preferences(session, household_id, payload, username=principal.username)
     except InvalidRequest as error:
         return _render(person_id, f"household:{household_id}", error), 400
     flash("Saved")
     return redirect(url_for("people.show", person_id=person_id))
-
-
-def _writer() -> str:
-    principal = require_principal()
-    ensure_can_write(principal)
-    return principal.username
 
 
 def _payload(form: Mapping[str, str]) -> dict[str, Any]:
@@ -101,6 +99,7 @@ def _render(
     person_id: str, error_form: str | None = None, error: InvalidRequest | None = None
 ) -> str:
     with services().session_factory() as session:
+        ensure_person_id_allowed(session, db_user(session, require_principal()), person_id)
         person = person_preferences(session, person_id)
     return render_template(
         "person.html",

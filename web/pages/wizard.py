@@ -3,13 +3,13 @@
 from collections.abc import Mapping
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from shared import catalog
+from shared.access import SCHOOL_ADMIN
 from shared.errors import InvalidRequest
 from shared.vocabulary import CHANNELS, OPTIONS, REASONS
-from web.auth import ensure_can_write, require_principal
+from web.auth import db_user, require_principal
 from web.labels import CHANNEL_LABELS, MODE_OPTIONS, OPTION_LABELS, REASON_LABELS, field_label
 from web.services import services
 from web.submission import submit
@@ -25,15 +25,12 @@ from web.wizard_form import (
 
 def make_wizard_blueprint() -> Blueprint:
     wizard = Blueprint("wizard", __name__)
-    wizard.add_url_rule(
-        "/batches/new", "new_batch", login_required(new_batch), methods=["GET", "POST"]
-    )
+    wizard.add_url_rule("/batches/new", "new_batch", new_batch, methods=["GET", "POST"])
     return wizard
 
 
 def new_batch() -> Response | str | tuple[str, int]:
     principal = require_principal()
-    ensure_can_write(principal)
     if request.method == "GET":
         today = services().today()
         with services().session_factory() as session:
@@ -52,21 +49,26 @@ def new_batch() -> Response | str | tuple[str, int]:
 
 
 def _render(form: Mapping[str, str], error: InvalidRequest | None = None) -> str:
+    principal = require_principal()
     with services().session_factory() as session:
+        user = db_user(session, principal)
         choices = {
             "school_years": catalog.school_years(session),
-            "schools": catalog.schools(session),
-            "calendars": catalog.calendars(session),
-            "student_filters": catalog.filters(session, "student"),
-            "census_filters": catalog.filters(session, "census"),
+            "schools": catalog.schools(session, user),
+            "calendars": catalog.calendars(session, user=user),
+            "student_filters": catalog.filters(session, "student", user),
+            "census_filters": catalog.filters(session, "census", user),
         }
+    # A school admin may not run census batches: the wizard does not offer the mode.
+    census = principal.role != SCHOOL_ADMIN
+    modes = [(value, label) for value, label in MODE_OPTIONS if census or value != "census"]
     return render_template(
         "wizard.html",
         form=form,
         error=error,
         error_control=control_of_field(error.field) if error else None,
         error_label=field_label(error.field) if error else "",
-        modes=MODE_OPTIONS,
+        modes=modes,
         channels=[(channel, CHANNEL_LABELS[channel]) for channel in CHANNELS],
         reasons=[(reason, REASON_LABELS[reason]) for reason in REASONS],
         options=[(option, OPTION_LABELS[option]) for option in OPTIONS],

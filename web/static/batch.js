@@ -22,7 +22,14 @@
 
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (response) {
+        // Signed out meanwhile (the session expired): reload, which leads to the sign-in page.
+        if (response.status === 401) {
+          window.location.reload();
+          return null;
+        }
+        return response.ok ? response.json() : null;
+      })
       .then(function (batch) {
         if (batch) {
           show(batch);
