@@ -20,17 +20,9 @@ from shared.errors import Conflict, InvalidRequest, NotFound
 from shared.models import ApiToken, AuditEntry, School, User
 from shared.models.base import utcnow
 from shared.tokens import create_token, user_for_token
+from tests.support.web import audit_rows
 
 PASSWORD = "correct horse battery"
-
-
-def audit_rows(factory: SessionFactory) -> list[tuple[str | None, str, str | None, object]]:
-    with factory() as session:
-        rows = session.execute(
-            select(AuditEntry.username, AuditEntry.action, AuditEntry.subject, AuditEntry.detail)
-            .order_by(AuditEntry.id)
-        )  # fmt: skip
-        return [tuple(row) for row in rows]
 
 
 def add_schools(factory: SessionFactory) -> None:

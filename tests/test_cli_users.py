@@ -4,7 +4,6 @@ runner with the real command group: exact output, refusals that change nothing, 
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,8 +12,9 @@ from sqlalchemy import select, update
 
 from shared.accounts import authenticate
 from shared.db import SessionFactory, make_engine, make_session_factory
-from shared.models import ApiToken, AuditEntry, School
+from shared.models import ApiToken, School
 from shared.tokens import token_user
+from tests.support.web import audit_rows
 from web.cli import cli
 
 PASSWORD = "a long enough password"
@@ -47,15 +47,6 @@ def factory(runner: CliRunner, tmp_path: Path) -> Iterator[SessionFactory]:
 
 def run(runner: CliRunner, *args: str, stdin: str | None = None) -> Result:
     return runner.invoke(cli, list(args), input=stdin)
-
-
-def audit_rows(factory: SessionFactory) -> list[tuple[str | None, str, str | None, Any]]:
-    with factory() as session:
-        rows = session.execute(
-            select(AuditEntry.username, AuditEntry.action, AuditEntry.subject, AuditEntry.detail)
-            .order_by(AuditEntry.id)
-        )  # fmt: skip
-        return [tuple(row) for row in rows]
 
 
 def add_users(runner: CliRunner) -> None:

@@ -12,19 +12,15 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from shared.db import SessionFactory
-from shared.settings import Settings
 from tests.support.district import District
 from tests.support.web import (
-    EnqueueRecorder,
     add_district,
     add_token,
     add_user,
-    broker_ok,
     csrf_token,
     log_in,
     make_app,
 )
-from web import create_app
 from web.access import PUBLIC, RULES
 
 CSP = (
@@ -258,16 +254,7 @@ def test_static_files_may_be_cached(app: Flask):
 
 
 def test_secure_cookies_add_hsts_everywhere(factory: SessionFactory, tmp_path: Path):
-    settings = Settings(
-        database_url="sqlite:///unused-the-factory-is-given",
-        broker_url=None,
-        secret_key="test",
-        instance_path=tmp_path,
-        secure_cookies=True,
-    )
-    app = create_app(
-        settings, enqueue=EnqueueRecorder(), session_factory=factory, broker_check=broker_ok
-    )
+    app = make_app(factory, tmp_path, secure_cookies=True)
     client = app.test_client()
     csrf = log_in(client)
     responses = {

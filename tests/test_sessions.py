@@ -22,15 +22,12 @@ from shared.settings import Settings
 from tests.support.district import District
 from tests.support.web import (
     PASSWORD,
-    EnqueueRecorder,
     add_user,
-    broker_ok,
     csrf_token,
     error_of,
     log_in,
     make_app,
 )
-from web import create_app
 from web.security import CHANGED_CLIENT, SIGNED_IN_AT
 
 EXPIRED = "Your session expired 12 hours after you signed in. Please sign in again."
@@ -115,16 +112,7 @@ def test_the_session_cookie_is_httponly_lax_and_lasts_the_idle_limit(client: Fla
 
 def test_secure_cookies_mark_the_cookie_secure(session_factory: SessionFactory, tmp_path: Path):
     add_user(session_factory, "admin", "district_admin")
-    settings = Settings(
-        database_url="sqlite:///unused-the-factory-is-given",
-        broker_url=None,
-        secret_key="test",
-        instance_path=tmp_path,
-        secure_cookies=True,
-    )
-    app = create_app(
-        settings, enqueue=EnqueueRecorder(), session_factory=session_factory, broker_check=broker_ok
-    )
+    app = make_app(session_factory, tmp_path, secure_cookies=True)
     client = app.test_client()
     log_in(client)
     cookie = client.get_cookie("session")
@@ -283,16 +271,7 @@ def test_the_address_behind_a_trusted_proxy(
     """With CPB_PROXY_HOPS=1 the client's address is the one the proxy forwarded; without it, a
     forwarded address is ignored (anyone could send that header)."""
     add_user(session_factory, "admin", "district_admin")
-    settings = Settings(
-        database_url="sqlite:///unused-the-factory-is-given",
-        broker_url=None,
-        secret_key="test",
-        instance_path=tmp_path,
-        proxy_hops=hops,
-    )
-    app = create_app(
-        settings, enqueue=EnqueueRecorder(), session_factory=session_factory, broker_check=broker_ok
-    )
+    app = make_app(session_factory, tmp_path, proxy_hops=hops)
     client = app.test_client()
     token = csrf_token(client.get("/login").get_data(as_text=True))
     client.post(

@@ -14,18 +14,10 @@ from shared.db import SessionFactory
 from shared.errors import Conflict, InvalidRequest, NotFound
 from shared.models import AuditEntry, School, User
 from shared.user_admin import UserView, get_user, list_users, update_user
+from tests.support.web import audit_rows
 
 PASSWORD = "correct horse battery"
 CREATED = datetime(2025, 10, 15, 8, 0, tzinfo=UTC)
-
-
-def audit_rows(factory: SessionFactory) -> list[tuple[str | None, str, str | None, Any]]:
-    with factory() as session:
-        rows = session.execute(
-            select(AuditEntry.username, AuditEntry.action, AuditEntry.subject, AuditEntry.detail)
-            .order_by(AuditEntry.id)
-        )  # fmt: skip
-        return [tuple(row) for row in rows]
 
 
 def utc(view: UserView) -> UserView:

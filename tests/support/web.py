@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from shared.accounts import create_user
 from shared.db import SessionFactory
-from shared.models import Batch, Calendar, Filter, School
+from shared.models import AuditEntry, Batch, Calendar, Filter, School
 from shared.settings import Settings
 from shared.tokens import create_token
 from web import create_app
@@ -41,21 +41,34 @@ def make_app(
     tmp_path: Path,
     enqueue: EnqueueRecorder | None = None,
     broker_check: Any = broker_ok,
+    **settings: Any,
 ) -> Flask:
-    settings = Settings(
-        database_url="sqlite:///unused-the-factory-is-given",
-        broker_url=None,
-        secret_key="test",
-        instance_path=tmp_path,
-    )
+    """The app on `session_factory`; `settings` overrides fields of its Settings (for example
+    `secure_cookies=True`)."""
     app = create_app(
-        settings,
+        Settings(
+            database_url="sqlite:///unused-the-factory-is-given",
+            broker_url=None,
+            secret_key="test",
+            instance_path=tmp_path,
+            **settings,
+        ),
         enqueue=enqueue if enqueue is not None else EnqueueRecorder(),
         session_factory=session_factory,
         broker_check=broker_check,
     )
     app.config["TESTING"] = True  # CSRF stays on: only WTF_CSRF_ENABLED would turn it off
     return app
+
+
+def audit_rows(factory: SessionFactory) -> list[tuple[str | None, str, str | None, Any]]:
+    """The audit log, oldest first: who, what, about what, and the detail."""
+    with factory() as session:
+        rows = session.execute(
+            select(AuditEntry.username, AuditEntry.action, AuditEntry.subject, AuditEntry.detail)
+            .order_by(AuditEntry.id)
+        )  # fmt: skip
+        return [tuple(row) for row in rows]
 
 
 def add_user(
