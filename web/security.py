@@ -122,5 +122,8 @@ def signed_out(message: str) -> Response:
     if request.blueprint == "api":
         raise Unauthorized(message)
     flash(message)
-    next_url = request.url if request.method in ("GET", "HEAD") else None
+    # back to the same page after signing in (a path: the sign-in page takes no other address)
+    query = request.query_string.decode()
+    here = request.path + (f"?{query}" if query else "")
+    next_url = here if request.method in ("GET", "HEAD") else None
     return redirect(login_url("auth.login", next_url))
