@@ -455,3 +455,22 @@ def test_every_unsafe_request_without_its_csrf_token_is_400(setup: Setup):
             assert error_of(response)["code"] == "csrf_failed"
     with setup.factory() as session:
         assert session.scalar(select(func.count()).select_from(Batch)) == before
+
+
+def test_the_wizard_shows_a_school_admin_why_a_batch_was_refused(setup: Setup):
+    client, token = setup.signed_in("north")
+    form = {
+        "csrf_token": token,
+        "mode": "student",
+        "schoolYear": "2025-26",
+        "asOf": "2025-10-15",
+        "changes.email.general": "on",
+        "action": "apply",
+    }
+    response = client.post("/batches/new", data=form)
+    reason = "a batch over the whole district needs a district admin; name your school"
+    assert response.status_code == 403
+    html = response.get_data(as_text=True)
+    assert "The batch was not submitted" in html and reason in html
+    assert 'id="wizard"' in html  # the form again, with the choices kept
+    assert setup.refusals() == [("north", "POST /batches/new", {"reason": reason})]

@@ -7,8 +7,9 @@ from werkzeug.wrappers import Response
 
 from shared import catalog
 from shared.access import SCHOOL_ADMIN
-from shared.errors import InvalidRequest
+from shared.errors import Forbidden, InvalidRequest
 from shared.vocabulary import CHANNELS, OPTIONS, REASONS
+from web.access import record_refusal
 from web.auth import db_user, require_principal
 from web.labels import CHANNEL_LABELS, MODE_OPTIONS, OPTION_LABELS, REASON_LABELS, field_label
 from web.services import services
@@ -45,6 +46,11 @@ def new_batch() -> Response | str | tuple[str, int]:
         )
     except InvalidRequest as error:
         return _render(request.form, error), 400
+    except Forbidden as refused:
+        # Shown on the form, like bad input, so the choices can be corrected; audited as
+        # every refusal is.
+        record_refusal(str(refused))
+        return _render(request.form, InvalidRequest(str(refused))), 403
     return redirect(url_for("batches.show", batch_id=submitted.batch_id))
 
 
