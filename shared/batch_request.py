@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from shared.errors import InvalidRequest
+from shared.request_shape import object_with_fields
 from shared.vocabulary import CHANNELS, MODES, OPTIONS, REASONS, is_text_message_word
 
 TEXT_REFUSAL = "text-message (SMS) preferences can never be set by a batch"
@@ -39,11 +40,7 @@ class BatchRequest:
 
 
 def parse_batch_request(payload: Any, *, today: date) -> BatchRequest:
-    if not isinstance(payload, dict):
-        raise InvalidRequest("the request body must be a JSON object")
-    for key in payload:
-        if key not in REQUEST_FIELDS:
-            raise InvalidRequest(f"unknown field {key!r}", field=str(key))
+    payload = object_with_fields(payload, REQUEST_FIELDS)
     mode = payload.get("mode")
     if mode not in MODES:
         raise InvalidRequest(f"must be one of {', '.join(MODES)}; got {mode!r}", field="mode")

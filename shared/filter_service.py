@@ -10,16 +10,13 @@ from shared.accounts import record_audit
 from shared.errors import InvalidRequest
 from shared.filter_criteria import parse_criteria
 from shared.models import Filter, User
+from shared.request_shape import object_with_fields
 
 FILTER_FIELDS = frozenset({"name", "kind", "criteria"})
 
 
 def create_filter(session: Session, payload: Any, *, user: User | None) -> Filter:
-    if not isinstance(payload, dict):
-        raise InvalidRequest("the request body must be a JSON object")
-    for key in payload:
-        if key not in FILTER_FIELDS:
-            raise InvalidRequest(f"unknown field {key!r}", field=str(key))
+    payload = object_with_fields(payload, FILTER_FIELDS)
     name = payload.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InvalidRequest("a filter needs a name", field="name")

@@ -24,6 +24,7 @@ from shared.db import is_sqlite
 from shared.errors import InvalidRequest, NotFound
 from shared.models import Household, Person, preferences
 from shared.models.preferences import SETTER_COLUMNS
+from shared.request_shape import object_with_fields
 from shared.vocabulary import (
     ADDRESS_COLUMN,
     CHANNELS,
@@ -89,11 +90,7 @@ def edit_household_preferences(
 def parse_edit(payload: Any, *, household: bool) -> Edit:
     """The payload's shape: `{setBy, changes}` naming only the subject's channels, with at
     least one reason set on or off."""
-    if not isinstance(payload, dict):
-        raise InvalidRequest("the request body must be a JSON object")
-    for key in payload:
-        if key not in PAYLOAD_FIELDS:
-            raise InvalidRequest(f"unknown field {key!r}", field=str(key))
+    payload = object_with_fields(payload, PAYLOAD_FIELDS)
     set_by = payload.get("setBy")
     if set_by not in SETTERS:
         raise InvalidRequest(f"must be one of {', '.join(SETTERS)}; got {set_by!r}", "setBy")
