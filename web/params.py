@@ -34,3 +34,8 @@ def positive_int_arg(name: str, default: int, *, maximum: int | None = None) -> 
 def optional_arg(name: str) -> str | None:
     """A query parameter; absent and empty are the same."""
     return request.args.get(name) or None
+
+
+def page_count(total: int, per_page: int) -> int:
+    """How many pages `total` items fill; one at least, for the empty list."""
+    return max(1, -(-total // per_page))

@@ -7,7 +7,7 @@ from typing import Any, Final
 from flask import Blueprint, render_template
 
 from shared.audit_view import ACTIONS, audit_entry_view, list_audit
-from web.params import optional_arg, positive_int_arg
+from web.params import optional_arg, page_count, positive_int_arg
 from web.services import services
 
 PER_PAGE = 50
@@ -54,7 +54,7 @@ def audit_log() -> str:
         rows=rows,
         page=page,
         total=total,
-        pages=max(1, -(-total // PER_PAGE)),
+        pages=page_count(total, PER_PAGE),
         action=action,
         username=username,
         actions=[(value, ACTION_LABELS[value]) for value in ACTIONS],

@@ -14,7 +14,7 @@ from shared.vocabulary import CHANNELS, MODE_LABELS, REASONS
 from web import submission
 from web.auth import db_user, require_principal
 from web.labels import CHANNEL_LABELS, REASON_LABELS
-from web.params import optional_arg, positive_int_arg
+from web.params import optional_arg, page_count, positive_int_arg
 from web.services import services
 
 PER_PAGE = 50
@@ -115,7 +115,7 @@ def history() -> str:
         items=items,
         page=page,
         total=total,
-        pages=max(1, -(-total // PER_PAGE)),
+        pages=page_count(total, PER_PAGE),
         status=status,
         statuses=ACTIVE_STATUSES + FINAL_STATUSES,
         mode_labels=MODE_LABELS,
