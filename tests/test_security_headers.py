@@ -17,11 +17,11 @@ from tests.support.web import (
     add_district,
     add_token,
     add_user,
+    app_with_a_failing_route,
     csrf_token,
     log_in,
     make_app,
 )
-from web.access import PUBLIC, RULES
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -232,14 +232,7 @@ def test_error_pages_carry_the_headers(app: Flask, method: str, path: str, statu
 def test_an_unexpected_error_carries_the_headers(
     factory: SessionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    app = make_app(factory, tmp_path)
-    monkeypatch.setitem(RULES, "boom", {"GET": PUBLIC})
-    app.config["TESTING"] = False  # answer as in production instead of raising into the test
-
-    def boom() -> None:
-        raise RuntimeError("boom")
-
-    app.add_url_rule("/boom", "boom", boom)
+    app = app_with_a_failing_route(factory, tmp_path, "/boom", monkeypatch)
     response = app.test_client().get("/boom")
     assert response.status_code == 500
     assert security_headers(response) == HEADERS

@@ -27,13 +27,13 @@ from tests.support.services import free_port
 from tests.support.web import (
     EnqueueRecorder,
     add_token,
+    app_with_a_failing_route,
     batch_count,
     bearer,
     error_of,
     make_app,
 )
 from web import create_app
-from web.access import PUBLIC, RULES
 from web.api.openapi import openapi_document
 from web.celery_client import CeleryClient
 from worker.celery_app import create_celery
@@ -379,14 +379,7 @@ def test_unknown_batch_route_and_method(api: Api):
 def test_an_unexpected_error_is_a_json_500(
     sqlite_session_factory: SessionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    app = make_app(sqlite_session_factory, tmp_path)
-    monkeypatch.setitem(RULES, "boom", {"GET": PUBLIC})
-    app.config["TESTING"] = False  # answer as in production instead of raising into the test
-
-    def boom() -> None:
-        raise RuntimeError("secret detail")
-
-    app.add_url_rule("/api/v1/boom", "boom", boom)
+    app = app_with_a_failing_route(sqlite_session_factory, tmp_path, "/api/v1/boom", monkeypatch)
     response = app.test_client().get("/api/v1/boom")
     assert response.status_code == 500
     assert error_of(response) == {"code": "internal", "message": "internal error", "field": None}

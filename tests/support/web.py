@@ -18,6 +18,7 @@ from shared.models import AuditEntry, Batch, Calendar, Filter, School
 from shared.settings import Settings
 from shared.tokens import create_token
 from web import create_app
+from web.access import PUBLIC, RULES
 
 PASSWORD = "correct horse battery"
 
@@ -58,6 +59,22 @@ def make_app(
         broker_check=broker_check,
     )
     app.config["TESTING"] = True  # CSRF stays on: only WTF_CSRF_ENABLED would turn it off
+    return app
+
+
+def app_with_a_failing_route(
+    session_factory: SessionFactory, tmp_path: Path, path: str, monkeypatch: Any
+) -> Flask:
+    """The app with one more public route, at `path`, that raises RuntimeError("secret
+    detail"); it answers as in production instead of raising into the test."""
+    app = make_app(session_factory, tmp_path)
+    monkeypatch.setitem(RULES, "boom", {"GET": PUBLIC})
+    app.config["TESTING"] = False
+
+    def boom() -> None:
+        raise RuntimeError("secret detail")
+
+    app.add_url_rule(path, "boom", boom)
     return app
 
 
