@@ -12,7 +12,7 @@ import click
 from shared.accounts import create_user, record_audit
 from shared.csv_import import ImportSummary, import_bundle
 from shared.csv_import.summary import FILE_FIELDS
-from shared.db import SessionFactory, make_engine, make_session_factory
+from shared.db import SessionFactory, make_engine, make_session_factory, read_session
 from shared.demo import load_demo
 from shared.errors import CpbError, ImportFailed
 from shared.export import write_preferences_csv
@@ -106,7 +106,7 @@ def export() -> None:
 @pass_context
 def export_preferences(context: Context, out: Path | None) -> None:
     """Every preference as CSV (SPEC section 7), streamed."""
-    with context.factory.begin() as session:
+    with read_session(context.factory) as session:
         if out is None:
             write_preferences_csv(session, sys.stdout)
             return

@@ -7,6 +7,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SessionFactory = sessionmaker[Session]
+READ_ONLY = "cpb_read_only"  # an execution option: this connection only reads
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -22,6 +23,14 @@ def make_session_factory(engine: Engine) -> SessionFactory:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def read_session(factory: SessionFactory) -> Session:
+    """A session for reading only. On SQLite its transaction begins deferred, so a long read
+    (a streamed export) does not hold the write lock that the worker needs; WAL gives it a
+    snapshot meanwhile. Elsewhere it is an ordinary session."""
+    engine: Engine = factory.kw["bind"]
+    return factory(bind=engine.execution_options(**{READ_ONLY: True}))
+
+
 def is_sqlite(engine_or_session: Engine | Session) -> bool:
     bind = (
         engine_or_session.get_bind()
@@ -33,7 +42,8 @@ def is_sqlite(engine_or_session: Engine | Session) -> bool:
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     """SQLite for the embedded default: WAL, a busy timeout, and BEGIN IMMEDIATE so that
-    writers queue up instead of failing with "database is locked" halfway through."""
+    writers queue up instead of failing with "database is locked" halfway through (a read-only
+    session, `read_session`, begins deferred instead)."""
     engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -48,7 +58,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -6,6 +6,7 @@ from flask import Blueprint, Response
 
 from shared.batch_service import visible_batch
 from shared.change_log_csv import iter_changes_csv
+from shared.db import read_session
 from web.auth import db_user, require_principal
 from web.services import services
 
@@ -24,8 +25,9 @@ def batch_changes_csv(batch_id: int) -> Response:
         visible_batch(session, batch_id, db_user(session, require_principal()))
 
     def lines() -> Iterator[str]:
-        # The session lives as long as the stream: rows are read while they are sent.
-        with session_factory() as session:
+        # The session lives as long as the stream: rows are read while they are sent, in a
+        # read-only session, so a slow download never holds up a writer.
+        with read_session(session_factory) as session:
             yield from iter_changes_csv(session, batch_id)
 
     return Response(

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response
 
 from shared.access import ensure_household_id_allowed, ensure_person_id_allowed
+from shared.db import read_session
 from shared.export import iter_preferences_csv
 from shared.person_view import household_preferences, person_preferences
 from shared.preference_edit import edit_household_preferences, edit_person_preferences
@@ -59,8 +60,9 @@ def preferences_csv() -> Response:
     session_factory = services().session_factory
 
     def lines() -> Iterator[str]:
-        # The session lives as long as the stream: rows are read while they are sent.
-        with session_factory() as session:
+        # The session lives as long as the stream: rows are read while they are sent, in a
+        # read-only session, so a slow download never holds up a writer.
+        with read_session(session_factory) as session:
             yield from iter_preferences_csv(session)
 
     return Response(
