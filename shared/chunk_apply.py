@@ -8,6 +8,7 @@ option are never written. The SQL is the same text on PostgreSQL and SQLite: bit
 and CASE only (SQLite has no XOR; `(a | b) - (a & b)` is one).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -114,9 +115,24 @@ def log_channel(
 
 
 def apply_logged(session: Session, batch_id: int, chunk_no: int) -> None:
-    """Write the chunk's logged changes into the preferences, relative to the current mask."""
+    """Write the chunk's logged changes into the preferences, the batch as their setter."""
+    write_logged(session, batch_id, chunk_no, setter=lambda column: ":batch_id")
+
+
+def write_logged(
+    session: Session,
+    batch_id: int,
+    chunk_no: int,
+    *,
+    setter: Callable[[str], str],
+    join: str = "",
+    params: dict[str, int] | None = None,
+) -> None:
+    """Write the values logged for the chunk (`l`, its change log rows) into the preferences,
+    relative to the current mask: the changed reasons take the logged value, and their setter
+    column the SQL `setter(column)` (which may name a table added by `join`)."""
     setters = ", ".join(
-        f"{column} = CASE WHEN l.changed_mask & {1 << k} <> 0 THEN :batch_id "
+        f"{column} = CASE WHEN l.changed_mask & {1 << k} <> 0 THEN {setter(column)} "
         f"ELSE preferences.{column} END"
         for k, column in enumerate(SETTER_COLUMNS)
     )
@@ -125,11 +141,11 @@ def apply_logged(session: Session, batch_id: int, chunk_no: int) -> None:
             "UPDATE preferences SET "
             "mask = preferences.mask - (preferences.mask & l.changed_mask) "
             "+ (l.after_mask & l.changed_mask), "
-            f"{setters} FROM change_log l "
+            f"{setters} FROM change_log l {join}"
             "WHERE l.batch_id = :batch_id AND l.chunk_no = :chunk_no AND l.changed_mask <> 0 "
             "AND preferences.subject_id = l.subject_id AND preferences.channel = l.channel"
         ),
-        {"batch_id": batch_id, "chunk_no": chunk_no},
+        {"batch_id": batch_id, "chunk_no": chunk_no, **(params or {})},
     )
 
 

@@ -12,7 +12,7 @@ then restores values and setters from the original's log, so its counts come fro
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from shared.chunk_apply import Matrix, logged_counts, xor_sql
+from shared.chunk_apply import Matrix, logged_counts, write_logged, xor_sql
 from shared.db import is_sqlite
 from shared.models.preferences import SETTER_COLUMNS
 
@@ -52,24 +52,16 @@ def log_undo(session: Session, undo_id: int, original_id: int, chunk_no: int) ->
 
 
 def restore_logged(session: Session, undo_id: int, original_id: int, chunk_no: int) -> None:
-    """Write the restorable values back, each with the setter it had before the batch."""
-    setters = ", ".join(
-        f"{column} = CASE WHEN l.changed_mask & {1 << k} <> 0 THEN o.{column} "
-        f"ELSE preferences.{column} END"
-        for k, column in enumerate(SETTER_COLUMNS)
-    )
-    session.execute(
-        text(
-            "UPDATE preferences SET "
-            "mask = preferences.mask - (preferences.mask & l.changed_mask) "
-            "+ (l.after_mask & l.changed_mask), "
-            f"{setters} FROM change_log l JOIN change_log o "
-            "ON o.batch_id = :original_id AND o.channel = l.channel "
-            "AND o.subject_id = l.subject_id "
-            "WHERE l.batch_id = :undo_id AND l.chunk_no = :chunk_no AND l.changed_mask <> 0 "
-            "AND preferences.subject_id = l.subject_id AND preferences.channel = l.channel"
-        ),
-        {"undo_id": undo_id, "original_id": original_id, "chunk_no": chunk_no},
+    """Write the restorable values back, each with the setter it had before the batch (from
+    the original's log row, `o`)."""
+    write_logged(
+        session,
+        undo_id,
+        chunk_no,
+        setter=lambda column: f"o.{column}",
+        join="JOIN change_log o ON o.batch_id = :original_id AND o.channel = l.channel "
+        "AND o.subject_id = l.subject_id ",
+        params={"original_id": original_id},
     )
 
 
