@@ -105,12 +105,8 @@ def apply_preview(session: Session, preview_id: int, *, user: User | None) -> tu
     return batch, True
 
 
-def applied_as(session: Session, preview_id: int) -> int | None:
-    """The batch a preview was applied as, if it was."""
-    return session.scalar(select(Batch.id).where(Batch.idempotency_key == preview_key(preview_id)))
-
-
 def preview_key(preview_id: int) -> str:
+    """The idempotency key of the batch a preview is applied as: it finds that batch."""
     return idempotency_digest(None, f"apply-preview:{preview_id}")
 
 

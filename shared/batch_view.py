@@ -12,7 +12,7 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared.batch_actions import applied_as
+from shared.batch_actions import preview_key
 from shared.models import Batch, BatchChunk, Household, Person, User, change_log
 from shared.models.batches import FINAL_STATUSES
 from shared.vocabulary import CHANNELS, HOUSEHOLD_PHONE, REASONS
@@ -21,13 +21,57 @@ SAMPLE_SIZE: Final = 10
 
 
 def batch_view(session: Session, batch: Batch) -> dict[str, Any]:
-    done = session.scalar(
-        select(func.count())
-        .select_from(BatchChunk)
-        .where(BatchChunk.batch_id == batch.id, BatchChunk.done.is_(True))
+    return batch_views(session, [batch])[0]
+
+
+def batch_views(session: Session, batches: list[Batch]) -> list[dict[str, Any]]:
+    """The views of a page of batches, with what they need from other rows (chunks done,
+    submitters, undos, applied previews) read once for the whole page."""
+    ids = [batch.id for batch in batches]
+    done = dict(
+        session.execute(
+            select(BatchChunk.batch_id, func.count())
+            .where(BatchChunk.batch_id.in_(ids), BatchChunk.done.is_(True))
+            .group_by(BatchChunk.batch_id)
+        ).all()
     )
-    submitter = session.get(User, batch.submitted_by) if batch.submitted_by else None
-    undone_by = session.scalar(select(Batch.id).where(Batch.undo_of == batch.id))
+    submitter_ids = {batch.submitted_by for batch in batches if batch.submitted_by}
+    submitters = dict(
+        session.execute(select(User.id, User.username).where(User.id.in_(submitter_ids))).all()
+    )
+    undone_by = dict(
+        session.execute(select(Batch.undo_of, Batch.id).where(Batch.undo_of.in_(ids))).all()
+    )
+    keys = {preview_key(batch.id): batch.id for batch in batches if batch.dry_run}
+    applied = {
+        keys[key]: batch_id
+        for key, batch_id in session.execute(
+            select(Batch.idempotency_key, Batch.id).where(Batch.idempotency_key.in_(keys))
+        )
+        if key is not None
+    }
+    return [
+        _view(
+            session,
+            batch,
+            done=done.get(batch.id, 0),
+            submitter=submitters.get(batch.submitted_by) if batch.submitted_by else None,
+            undone_by=undone_by.get(batch.id),
+            applied_as=applied.get(batch.id),
+        )
+        for batch in batches
+    ]
+
+
+def _view(
+    session: Session,
+    batch: Batch,
+    *,
+    done: int,
+    submitter: str | None,
+    undone_by: int | None,
+    applied_as: int | None,
+) -> dict[str, Any]:
     return {
         "id": batch.id,
         "kind": batch.kind,
@@ -45,15 +89,15 @@ def batch_view(session: Session, batch: Batch) -> dict[str, Any]:
         "changes": batch.changes,
         "keepGuardianChoices": batch.keep_guardian_choices,
         "dryRun": batch.dry_run,
-        "submittedBy": submitter.username if submitter else None,
+        "submittedBy": submitter,
         "submittedAt": _iso(batch.submitted_at),
         "startedAt": _iso(batch.started_at),
         "finishedAt": _iso(batch.finished_at),
-        "progress": {"done": done or 0, "total": batch.chunks_total or 0},
+        "progress": {"done": done, "total": batch.chunks_total or 0},
         "result": _result(session, batch) if batch.status in FINAL_STATUSES else None,
         "undoneBy": undone_by,
         "undoOf": batch.undo_of,
-        "appliedAs": applied_as(session, batch.id) if batch.dry_run else None,
+        "appliedAs": applied_as,
     }
 
 

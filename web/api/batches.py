@@ -5,7 +5,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from shared.batch_service import list_batches, visible_batch
-from shared.batch_view import batch_view
+from shared.batch_view import batch_view, batch_views
 from shared.errors import InvalidRequest
 from web.auth import db_user, require_principal
 from web.params import json_object_body, optional_arg, positive_int_arg
@@ -64,7 +64,7 @@ def list_batches_() -> dict[str, Any]:
         batches, total = list_batches(
             session, page=page, per_page=per_page, status=status, user=user
         )
-        items = [batch_view(session, batch) for batch in batches]
+        items = batch_views(session, batches)
     return {"items": items, "page": page, "perPage": per_page, "total": total}
 
 

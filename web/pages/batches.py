@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from shared.batch_service import list_batches, visible_batch
-from shared.batch_view import batch_view
+from shared.batch_view import batch_view, batch_views
 from shared.errors import Conflict
 from shared.models.batches import ACTIVE_STATUSES, FINAL_STATUSES
 from shared.vocabulary import CHANNELS, MODE_LABELS, REASONS
@@ -109,7 +109,7 @@ def history() -> str:
     with services().session_factory() as session:
         user = db_user(session, require_principal())
         rows, total = list_batches(session, page=page, per_page=PER_PAGE, status=status, user=user)
-        items = [batch_view(session, batch) for batch in rows]
+        items = batch_views(session, rows)
     return render_template(
         "history.html",
         items=items,
