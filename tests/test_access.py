@@ -19,7 +19,7 @@ from shared.models import AuditEntry, Batch, BatchChunk, Filter
 from shared.tokens import create_token, revoke_token
 from shared.vocabulary import CHANNELS, REASONS
 from tests.support.district import District
-from tests.support.web import PASSWORD, EnqueueRecorder, bearer, csrf_token, error_of, make_app
+from tests.support.web import PASSWORD, EnqueueRecorder, csrf_token, error_of, make_app
 from web.access import PUBLIC, RULES
 
 AS_OF = date(2025, 10, 15)
@@ -34,10 +34,10 @@ class Setup:
     ids: dict[str, int]
 
     def api(self, username: str) -> FlaskClient:
-        return self.app.test_client()
-
-    def headers(self, username: str) -> dict[str, str]:
-        return bearer(self.tokens[username])
+        """A client whose requests carry the user's bearer token."""
+        client = self.app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {self.tokens[username]}"
+        return client
 
     def signed_in(self, username: str) -> tuple[FlaskClient, str]:
         client = self.app.test_client()
@@ -205,7 +205,7 @@ def test_a_role_outside_a_rule_gets_403_and_an_audit_entry(setup: Setup):
             if role in roles:
                 continue
             if path.startswith("/api/"):
-                response = call(setup.api(user), method, path, headers=setup.headers(user))
+                response = call(setup.api(user), method, path)
             else:
                 client, token = sessions[user]
                 response = call(client, method, path, data={"csrf_token": token})
@@ -216,10 +216,10 @@ def test_a_role_outside_a_rule_gets_403_and_an_audit_entry(setup: Setup):
 
 
 def test_a_viewer_reads_but_changes_nothing(setup: Setup):
-    api, headers = setup.api("vera"), setup.headers("vera")
-    assert api.get(f"/api/v1/batches/{setup.ids['s_school']}", headers=headers).status_code == 200
-    assert api.get("/api/v1/preferences.csv", headers=headers).status_code == 200
-    response = api.post(f"/api/v1/batches/{setup.ids['s_school']}/undo", headers=headers)
+    api = setup.api("vera")
+    assert api.get(f"/api/v1/batches/{setup.ids['s_school']}").status_code == 200
+    assert api.get("/api/v1/preferences.csv").status_code == 200
+    response = api.post(f"/api/v1/batches/{setup.ids['s_school']}/undo")
     assert (response.status_code, error_of(response)["message"]) == (
         403,
         "only a district admin or a school admin may do this; you are a viewer",
@@ -234,7 +234,7 @@ def test_a_viewer_reads_but_changes_nothing(setup: Setup):
 
 
 def submit(setup: Setup, body: dict[str, Any]) -> Any:
-    return setup.api("north").post("/api/v1/batches", json=body, headers=setup.headers("north"))
+    return setup.api("north").post("/api/v1/batches", json=body)
 
 
 @pytest.mark.parametrize(
@@ -298,7 +298,7 @@ def test_a_school_admin_submits_within_their_schools(setup: Setup):
 
 
 def test_a_school_admin_acts_only_on_their_schools_batches(setup: Setup):
-    api, headers = setup.api("north"), setup.headers("north")
+    api = setup.api("north")
     ids = setup.ids
     refused = [
         ("GET", f"/api/v1/batches/{ids['s_school']}", ids["s_school"]),
@@ -309,7 +309,7 @@ def test_a_school_admin_acts_only_on_their_schools_batches(setup: Setup):
         ("POST", f"/api/v1/batches/{ids['s_preview']}/apply", ids["s_preview"]),
     ]
     for method, path, batch_id in refused:
-        response = call(api, method, path, headers=headers)
+        response = call(api, method, path)
         assert (response.status_code, error_of(response)["message"]) == (
             403,
             f"batch {batch_id} is not within your schools",
@@ -322,12 +322,12 @@ def test_a_school_admin_acts_only_on_their_schools_batches(setup: Setup):
     ]
     made = []
     for method, path, status in allowed:
-        response = call(api, method, path, headers=headers)
+        response = call(api, method, path)
         assert response.status_code == status, path
         if status == 202:
             made.append(response.get_json()["id"])
     # theirs: the two at N, the preview at N, and the undo and the applied preview just made
-    listed = api.get("/api/v1/batches", headers=headers).get_json()
+    listed = api.get("/api/v1/batches").get_json()
     assert sorted(item["id"] for item in listed["items"]) == sorted(
         [ids["n_calendar"], ids["n_school"], ids["n_preview"], *made]
     )
@@ -342,9 +342,9 @@ def test_a_school_admin_acts_only_on_their_schools_batches(setup: Setup):
 
 
 def test_a_school_admin_sees_only_their_filters(setup: Setup):
-    listed = setup.api("north").get("/api/v1/filters", headers=setup.headers("north"))
+    listed = setup.api("north").get("/api/v1/filters")
     assert [item["name"] for item in listed.get_json()["items"]] == ["mine"]
-    everyone = setup.api("ada").get("/api/v1/filters", headers=setup.headers("ada"))
+    everyone = setup.api("ada").get("/api/v1/filters")
     assert [item["name"] for item in everyone.get_json()["items"]] == ["mine", "theirs"]
     client, _ = setup.signed_in("north")
     wizard = client.get("/batches/new").get_data(as_text=True)
@@ -354,16 +354,13 @@ def test_a_school_admin_sees_only_their_filters(setup: Setup):
 
 
 def test_a_school_admin_reaches_only_the_people_of_their_schools(setup: Setup):
-    api, headers = setup.api("north"), setup.headers("north")
+    api = setup.api("north")
     edit = {"setBy": "staff", "changes": {"email": {"general": "on"}}}
     household = {"setBy": "staff", "changes": {"householdPhone": {"general": "on"}}}
     for person in ("n1", "g1"):  # a student at N, and that student's contact
-        assert api.get(f"/api/v1/people/{person}/preferences", headers=headers).status_code == 200
-    assert api.patch("/api/v1/people/g1/preferences", json=edit, headers=headers).status_code == 200
-    assert (
-        api.patch("/api/v1/households/h1/preferences", json=household, headers=headers).status_code
-        == 200
-    )
+        assert api.get(f"/api/v1/people/{person}/preferences").status_code == 200
+    assert api.patch("/api/v1/people/g1/preferences", json=edit).status_code == 200
+    assert api.patch("/api/v1/households/h1/preferences", json=household).status_code == 200
     refused = [
         ("GET", "/api/v1/people/s1/preferences", None, "person s1 is not in your schools"),
         ("GET", "/api/v1/people/g2/preferences", None, "person g2 is not in your schools"),
@@ -376,7 +373,7 @@ def test_a_school_admin_reaches_only_the_people_of_their_schools(setup: Setup):
         ),
     ]
     for method, path, body, message in refused:
-        response = call(api, method, path, json=body, headers=headers)
+        response = call(api, method, path, json=body)
         assert (response.status_code, error_of(response)["message"]) == (403, message), path
     client, token = setup.signed_in("north")
     found = client.get("/people?q=1").get_data(as_text=True)  # n1, g1, s1 all match "1"
@@ -388,15 +385,15 @@ def test_a_school_admin_reaches_only_the_people_of_their_schools(setup: Setup):
     )
     assert client.post("/people/g2/households/h2", data={"csrf_token": token}).status_code == 403
     # the whole district's export is not a school admin's
-    assert api.get("/api/v1/preferences.csv", headers=headers).status_code == 403
+    assert api.get("/api/v1/preferences.csv").status_code == 403
 
 
 def test_a_revoked_token_is_refused_and_recorded(setup: Setup):
-    api, headers = setup.api("vera"), setup.headers("vera")
-    assert api.get("/api/v1/batches", headers=headers).status_code == 200
+    api = setup.api("vera")
+    assert api.get("/api/v1/batches").status_code == 200
     with setup.factory.begin() as session:
         revoke_token(session, 3, by="ada")  # vera's
-    response = api.get("/api/v1/batches", headers=headers)
+    response = api.get("/api/v1/batches")
     assert (response.status_code, error_of(response)["message"]) == (
         401,
         "unknown or revoked token",
@@ -419,9 +416,9 @@ def test_a_revoked_token_is_refused_and_recorded(setup: Setup):
 
 
 def test_token_use_is_recorded_once_an_hour(setup: Setup):
-    api, headers = setup.api("ada"), setup.headers("ada")
+    api = setup.api("ada")
     for _ in range(3):
-        assert api.get("/api/v1/batches", headers=headers).status_code == 200
+        assert api.get("/api/v1/batches").status_code == 200
     with setup.factory() as session:
         uses = session.scalars(
             select(AuditEntry.username).where(AuditEntry.action == "token.use")
