@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Final
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared import pipeline
@@ -19,6 +18,7 @@ from shared.batch_service import ACTION_SUBMIT, idempotency_digest
 from shared.errors import Conflict, NotFound
 from shared.models import Batch, User
 from shared.models.batches import ACTIVE_STATUSES
+from shared.submission_order import take_submission_turn
 
 ACTION_UNDO: Final = "batch.undo"
 ACTION_CANCEL: Final = "batch.cancel"
@@ -27,6 +27,7 @@ ACTION_CANCEL: Final = "batch.cancel"
 def undo_batch(session: Session, batch_id: int, *, user: User | None) -> Batch:
     """Queue the undo of a finished batch (SPEC 4.5). Refused (409) for a batch still queued or
     running, a dry run, an undo, or a batch undone already."""
+    take_submission_turn(session)
     original = _locked(session, batch_id, user)
     if original.status in ACTIVE_STATUSES:
         raise Conflict(f"batch {batch_id} is {original.status}; undo it once it has finished")
@@ -42,11 +43,8 @@ def undo_batch(session: Session, batch_id: int, *, user: User | None) -> Batch:
         raise Conflict(f"batch {batch_id} was undone already, by batch {earlier}")
     undo = _copy(original, kind="undo", user=user)
     undo.undo_of = original.id
-    try:
-        with session.begin_nested():
-            session.add(undo)
-    except IntegrityError:  # another undo of it committed first
-        raise Conflict(f"batch {batch_id} was undone already") from None
+    session.add(undo)
+    session.flush()
     record_audit(
         session,
         username=user.username if user else None,
@@ -82,6 +80,7 @@ def apply_preview(session: Session, preview_id: int, *, user: User | None) -> tu
     """Submit the request a finished preview ran, for real: same scope, filter criteria, as-of
     date, changes and switches. A preview is applied once; applying it again returns that batch
     (created False), so a double click submits one batch."""
+    take_submission_turn(session)
     preview = _locked(session, preview_id, user)
     if not preview.dry_run:
         raise Conflict(f"batch {preview_id} is not a preview")

@@ -5,7 +5,6 @@ from datetime import date
 from typing import Any, Final
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.access import (
@@ -19,6 +18,7 @@ from shared.batch_request import BatchRequest, Scope, parse_batch_request
 from shared.errors import InvalidRequest, NotFound
 from shared.models import Batch, Calendar, Filter, School, User
 from shared.models.batches import FINAL_STATUSES
+from shared.submission_order import take_submission_turn
 
 STATUSES = ("queued", "running", *FINAL_STATUSES)
 ACTION_SUBMIT: Final = "batch.submit"
@@ -34,8 +34,10 @@ def submit_batch(
     idempotency_key: str | None = None,
 ) -> tuple[Batch, bool]:
     """Validate and store a batch. Returns (batch, created); created is False when the
-    idempotency key names an earlier batch, which is returned instead. The caller commits,
-    then enqueues the plan."""
+    idempotency key names an earlier batch, which is returned instead (the submission turn
+    makes a key sent twice at the same moment wait for the first). The caller commits, then
+    enqueues the plan."""
+    take_submission_turn(session)
     key = idempotency_digest(user, idempotency_key) if idempotency_key else None
     earlier = _by_idempotency_key(session, key)
     if earlier is not None:
@@ -70,15 +72,8 @@ def submit_batch(
         errors=[],
         idempotency_key=key,
     )
-    try:
-        with session.begin_nested():
-            session.add(batch)
-    except IntegrityError:
-        # The same key, submitted at the same moment by another request that committed first.
-        earlier = _by_idempotency_key(session, key)
-        if earlier is None:
-            raise
-        return earlier, False
+    session.add(batch)
+    session.flush()
     record_audit(
         session,
         username=user.username if user else None,

@@ -28,7 +28,7 @@ class Context:
 
     def __init__(self) -> None:
         self.settings = Settings.from_env()
-        self.engine = make_engine(self.settings.database_url)
+        self.engine = make_engine(self.settings.database_url, role="cpb-cli")
         self._factory: SessionFactory | None = None
 
     @property

@@ -1,5 +1,6 @@
 """Engines and sessions. Callers own transactions: `with session_factory.begin() as session:`."""
 
+import os
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, create_engine, event
@@ -10,13 +11,23 @@ SessionFactory = sessionmaker[Session]
 READ_ONLY = "cpb_read_only"  # an execution option: this connection only reads
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, role: str = "cpb", **kwargs: Any) -> Engine:
+    """An engine for `url`. On PostgreSQL each connection names itself `<role> <pid>` (the
+    application_name in pg_stat_activity), so that whoever holds a lock can be told apart."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "do_connect")
+        def _name_connection(_dialect: Any, _record: Any, _args: Any, params: Any) -> None:
+            # At connect time: the process that connects, even if the engine came from a fork.
+            params["application_name"] = f"{role} {os.getpid()}"
+
+    return engine
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:

@@ -24,6 +24,9 @@ class Settings:
     chunk_lease_seconds: int = 300
     sweep_interval_seconds: float = 60.0
     task_time_limit_seconds: int = 1800
+    # Redis gives an unacknowledged message (its worker died) to another worker after this long.
+    # It must outlast the longest task, or a chunk still running would be delivered again.
+    visibility_timeout_seconds: int = 3600
     # Served over TLS (directly or behind a proxy): cookies only travel encrypted, and HSTS.
     secure_cookies: bool = False
     # A login session ends after this long without a request, and this long after signing in.
@@ -43,6 +46,13 @@ class Settings:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigurationError(f"CPB_TIMEZONE: unknown time zone {timezone!r}") from exc
+        time_limit = _positive_int(env, "CPB_TASK_TIME_LIMIT", 1800)
+        visibility_timeout = _positive_int(env, "CPB_VISIBILITY_TIMEOUT", 2 * time_limit)
+        if visibility_timeout <= time_limit:
+            raise ConfigurationError(
+                f"CPB_VISIBILITY_TIMEOUT: must be longer than CPB_TASK_TIME_LIMIT ({time_limit}),"
+                f" got {visibility_timeout}"
+            )
         return cls(
             database_url=database_url,
             broker_url=env.get("CELERY_BROKER_URL") or None,
@@ -52,7 +62,8 @@ class Settings:
             chunk_size=_positive_int(env, "CPB_CHUNK_SIZE", 2000),
             chunk_lease_seconds=_positive_int(env, "CPB_CHUNK_LEASE_SECONDS", 300),
             sweep_interval_seconds=float(_positive_int(env, "CPB_SWEEP_SECONDS", 60)),
-            task_time_limit_seconds=_positive_int(env, "CPB_TASK_TIME_LIMIT", 1800),
+            task_time_limit_seconds=time_limit,
+            visibility_timeout_seconds=visibility_timeout,
             secure_cookies=_flag(env, "CPB_SECURE_COOKIES", False),
             session_idle_minutes=_positive_int(env, "CPB_SESSION_IDLE_MINUTES", 30),
             session_max_hours=_positive_int(env, "CPB_SESSION_MAX_HOURS", 12),

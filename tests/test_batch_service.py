@@ -31,7 +31,7 @@ def test_concurrent_submissions_with_one_key_make_one_batch(pg_session_factory):
         assert created is True
         racer = threading.Thread(target=submit_again)
         racer.start()
-        # The second insert waits on the unique key until this transaction ends.
+        # The second waits for its turn to add a batch until this transaction ends.
         with pg_session_factory() as observer:
             wait_until(
                 lambda: observer.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")),
@@ -44,3 +44,31 @@ def test_concurrent_submissions_with_one_key_make_one_batch(pg_session_factory):
         assert session.scalar(select(func.count()).select_from(Batch)) == 1
         actions = session.scalars(select(AuditEntry.action)).all()
     assert actions == ["batch.submit"]
+
+
+def test_a_batch_submitted_while_another_commits_gets_the_later_id(pg_session_factory):
+    """Ids are submission order: a second submission made while the first's transaction is open
+    waits for it, so its batch can never be seen (and run) before the first's."""
+    with pg_session_factory.begin() as session:
+        district = District(session)
+        district.calendar("C", district.school("S"))
+    second: list[int] = []
+
+    def submit_second() -> None:
+        with pg_session_factory.begin() as session:
+            batch, _ = submit_batch(session, BODY, user=None, today=TODAY)
+            second.append(batch.id)
+
+    with pg_session_factory.begin() as session:
+        first, _ = submit_batch(session, BODY, user=None, today=TODAY)
+        racer = threading.Thread(target=submit_second)
+        racer.start()
+        with pg_session_factory() as observer:
+            wait_until(
+                lambda: observer.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")),
+                timeout=10,
+                message="the second submission to wait for the first",
+            )
+        assert second == []
+    racer.join(timeout=10)
+    assert second == [first.id + 1]

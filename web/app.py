@@ -70,7 +70,7 @@ def register_services(
     broker_check: BrokerCheck | None,
 ) -> None:
     if session_factory is None:
-        session_factory = make_session_factory(make_engine(settings.database_url))
+        session_factory = make_session_factory(make_engine(settings.database_url, role="cpb-web"))
     if enqueue is None or broker_check is None:
         client = CeleryClient.for_settings(settings)  # builds nothing until first used
         enqueue = enqueue or client.enqueue

@@ -19,17 +19,28 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_prefetch_multiplier": 1,
         "task_ignore_result": True,
         "task_time_limit": settings.task_time_limit_seconds,
-        "task_soft_time_limit": settings.task_time_limit_seconds - 30,
+        "task_soft_time_limit": soft_time_limit(settings.task_time_limit_seconds),
         # Redis re-delivers an unacknowledged message after this; it must outlast any task.
-        "broker_transport_options": {"visibility_timeout": settings.task_time_limit_seconds * 2},
+        "broker_transport_options": {"visibility_timeout": settings.visibility_timeout_seconds},
         "worker_max_memory_per_child": 512_000,  # KiB
         "task_default_queue": "cpb",
         "timezone": "UTC",
         "beat_schedule": {
-            "sweep": {"task": SWEEP, "schedule": settings.sweep_interval_seconds},
+            "sweep": {
+                "task": SWEEP,
+                "schedule": settings.sweep_interval_seconds,
+                # While no worker runs, sweeps would pile up; one not started in time is dropped.
+                "options": {"expires": settings.sweep_interval_seconds},
+            },
         },
         "cpb_settings": settings,
     }
+
+
+def soft_time_limit(hard: int) -> int:
+    """When a task is told to stop (SoftTimeLimitExceeded: it retries, then fails the batch)
+    before it is killed: 30 s before the hard limit, or a tenth of it if that is shorter."""
+    return max(1, hard - min(30, max(1, hard // 10)))
 
 
 def create_celery(settings: Settings | None = None) -> Celery:

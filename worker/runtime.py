@@ -18,7 +18,7 @@ def settings_of(app: Celery) -> Settings:
 @cache
 def session_factory(database_url: str) -> SessionFactory:
     # Built lazily in each worker process (after the prefork), never shared across a fork.
-    return make_session_factory(make_engine(database_url))
+    return make_session_factory(make_engine(database_url, role="cpb-worker"))
 
 
 def send(app: Celery, messages: list[Message]) -> None:
