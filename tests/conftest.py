@@ -14,7 +14,6 @@ from sqlalchemy import Engine
 
 from shared.db import SessionFactory, make_engine, make_session_factory
 from shared.migrate import upgrade
-from shared.models import Base
 from tests.support import processes, services, stack
 from tests.support.web import EnqueueRecorder, add_district, add_user
 
@@ -65,10 +64,7 @@ def pg_engine(pg_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def pg_session_factory(pg_engine: Engine) -> SessionFactory:
     """The session's PostgreSQL database, every table emptied and every id sequence reset."""
-    quote = pg_engine.dialect.identifier_preparer.format_table
-    tables = ", ".join(quote(table) for table in Base.metadata.sorted_tables)
-    with pg_engine.begin() as connection:
-        connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    stack.empty_tables(pg_engine)
     return make_session_factory(pg_engine)
 
 
@@ -136,3 +132,18 @@ def stack_api(stack_env: dict[str, str], pg_session_factory: SessionFactory):
     processes) runs."""
     with stack.api_stack(stack_env, pg_session_factory) as client_and_headers:
         yield client_and_headers
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The recovery time each fault test recorded (docs/reliability.md lists them)."""
+    timed = [
+        (report.nodeid, value)
+        for report in terminalreporter.stats.get("passed", [])
+        if report.when == "call"
+        for name, value in report.user_properties
+        if name == "recovery_seconds"
+    ]
+    if timed:
+        terminalreporter.section("recovery after each fault (seconds)")
+        for nodeid, seconds in timed:
+            terminalreporter.write_line(f"{seconds:6.1f}  {nodeid}")

@@ -46,8 +46,10 @@ def wait_until(
         time.sleep(interval)
 
 
-def celery_worker_command(concurrency: int = 2, queues: str | None = None) -> list[str]:
-    command = [sys.executable, "-m", "celery", "-A", "worker", "worker", "--loglevel=INFO"]
+def celery_worker_command(
+    concurrency: int = 2, queues: str | None = None, app: str = "worker"
+) -> list[str]:
+    command = [sys.executable, "-m", "celery", "-A", app, "worker", "--loglevel=INFO"]
     command += [f"--concurrency={concurrency}", "--pool=prefork"]
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     if queues:
@@ -57,11 +59,12 @@ def celery_worker_command(concurrency: int = 2, queues: str | None = None) -> li
 
 @contextlib.contextmanager
 def celery_worker(
-    env: Mapping[str, str], concurrency: int = 2, queues: str | None = None
+    env: Mapping[str, str], concurrency: int = 2, queues: str | None = None, app: str = "worker"
 ) -> Iterator["subprocess.Popen[bytes]"]:
-    """A real `celery -A worker worker` with `env` (DATABASE_URL, CELERY_BROKER_URL, ...) over
-    os.environ, ready to consume when the block starts, shut down warmly when it ends."""
-    command = celery_worker_command(concurrency, queues)
+    """A real `celery -A worker worker` (or another module's `app`) with `env` (DATABASE_URL,
+    CELERY_BROKER_URL, ...) over os.environ, ready to consume when the block starts, shut down
+    warmly when it ends."""
+    command = celery_worker_command(concurrency, queues, app)
     with background_process("celery worker", command, env, ready=r"\S+@\S+ ready\.\s*$") as proc:
         yield proc
 
@@ -154,6 +157,11 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     except OSError as exc:
         return f"(log unreadable: {exc})"
     return "\n".join(text.splitlines()[-lines:])
+
+
+def log_text(process: "subprocess.Popen[bytes]") -> str:
+    """Everything a process started by `background_process` has written so far."""
+    return _running[process.pid][1].read_text(errors="replace")
 
 
 def running_logs() -> list[tuple[str, str]]:

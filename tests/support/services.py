@@ -233,36 +233,68 @@ def redis_database() -> Iterator[str]:
 
 @contextlib.contextmanager
 def throwaway_redis() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise Unavailable("no throwaway server either: redis-server is not installed")
-    scratch = Path(tempfile.mkdtemp(prefix="cpb-redis-"))
-    port = free_port()
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    command += ["--appendonly", "no", "--dir", str(scratch)]
-    try:
-        with (scratch / "server.log").open("wb") as log:
-            process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-            )
+    with RedisServer() as server:
+        yield server.url
+
+
+class RedisServer:
+    """A private redis-server on a free port without persistence, which can be killed and
+    started again on the same port (a restart that loses every message), stopped at the end."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise Unavailable("no throwaway server either: redis-server is not installed")
+        self.scratch = Path(tempfile.mkdtemp(prefix="cpb-redis-"))
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        self.command += ["--appendonly", "no", "--dir", str(self.scratch)]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> "RedisServer":
         try:
-            url = f"redis://127.0.0.1:{port}/0"
-            deadline = time.monotonic() + START_TIMEOUT
-            while _redis_problem(url):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    text = (scratch / "server.log").read_text(errors="replace").strip()
-                    raise Unavailable(f"no throwaway server either: redis-server: {text[-2000:]}")
-                time.sleep(0.05)
-            yield url
+            self.start()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            self.stop()
         finally:
-            process.terminate()
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def start(self) -> None:
+        log_path = self.scratch / "server.log"
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while _redis_problem(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                text = log_path.read_text(errors="replace").strip()
+                raise Unavailable(f"no throwaway server either: redis-server: {text[-2000:]}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: the queued and unacknowledged messages are gone."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
             try:
-                process.wait(timeout=10)
+                self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+                self.process.kill()
+                self.process.wait()
+            self.process = None
 
 
 def _redis_problem(url: str) -> str | None:

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import Engine
 
 from shared.db import SessionFactory
+from shared.models import Base
 from shared.settings import Settings
 from tests.support.processes import REPO_ROOT, celery_worker, wait_until
 from tests.support.results import result_table
@@ -79,6 +81,14 @@ FIRST = {
 }
 FIRST_COUNTS = result_table(**FIRST)
 AGAIN_COUNTS = result_table(**dict.fromkeys(FIRST, 0))  # the same batch again changes nothing
+
+
+def empty_tables(engine: Engine) -> None:
+    """Every table of the product emptied, and every id sequence back at 1."""
+    quote = engine.dialect.identifier_preparer.format_table
+    tables = ", ".join(quote(table) for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
 def cpb(env: dict[str, str], *args: str, stdin: str = "") -> str:

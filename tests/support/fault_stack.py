@@ -1,0 +1,177 @@
+"""The real stack the fault tests break: the district of tests/support/stack.py on PostgreSQL,
+a broker, real `celery worker` and `celery beat` processes, and the app answering the API.
+
+Recovery is made fast enough for a test through the settings alone: a two-second lease, a sweep
+every second, and a visibility timeout just over the task time limit. Every test compares what
+the damaged run left with a clean run of the same batches on the same data: the clean run goes
+first, then the data is reset to the same state (same rows, same ids) for the faulty run.
+"""
+
+import contextlib
+import json
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+from sqlalchemy import Engine
+
+from shared.accounts import create_user
+from shared.csv_import import import_bundle
+from shared.db import SessionFactory
+from shared.settings import Settings
+from shared.tokens import create_token
+from tests.support.processes import celery_beat, celery_worker, wait_until
+from tests.support.stack import BUNDLE, FINAL, empty_tables
+from web import create_app
+from web.celery_client import CeleryClient
+
+RECOVERY_ENV = {
+    "CPB_CHUNK_SIZE": "1",
+    "CPB_CHUNK_LEASE_SECONDS": "2",
+    "CPB_SWEEP_SECONDS": "1",
+    "CPB_TASK_TIME_LIMIT": "30",
+    "CPB_VISIBILITY_TIMEOUT": "31",
+    "SECRET_KEY": "fault-tests",
+}
+# The outcome of clean runs, by the batches they ran: the district and the code are the same
+# for every test, so one clean run serves them all.
+_clean_runs: dict[str, "Outcome"] = {}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run of batches left: each batch as the API shows it (without its times), each
+    batch's change log, and the whole district's preferences."""
+
+    batches: list[dict[str, Any]]
+    changes: list[str]
+    export: str
+
+
+class FaultStack:
+    def __init__(
+        self,
+        pg_url: str,
+        broker_url: str,
+        engine: Engine,
+        session_factory: SessionFactory,
+        tmp_path: Path,
+    ) -> None:
+        self.pg_url = pg_url
+        self.broker_url = broker_url
+        self.engine = engine
+        self.session_factory = session_factory
+        self.env = {
+            "DATABASE_URL": pg_url,
+            "CELERY_BROKER_URL": broker_url,
+            "CPB_INSTANCE_PATH": str(tmp_path / "instance"),
+            **RECOVERY_ENV,
+        }
+        self.settings = Settings.from_env(self.env)
+        self.bundle = tmp_path / "bundle"
+        self.bundle.mkdir()
+        for name, text in BUNDLE.items():
+            (self.bundle / name).write_text(text)
+        # How many times the app sends each message (2: every plan is delivered twice).
+        self.copies = 1
+        broker = CeleryClient.for_settings(self.settings)
+
+        def enqueue(task_name: str, *args: Any) -> None:
+            for _ in range(self.copies):
+                broker.enqueue(task_name, *args)
+
+        app = create_app(self.settings, session_factory=session_factory, enqueue=enqueue)
+        self.client = app.test_client()
+        self.headers: dict[str, str] = {}
+
+    # --- the data ---------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """The district as imported, the user ada with a fresh token, ids from 1, and an empty
+        broker (no message of an earlier run can reach this one)."""
+        empty_tables(self.engine)
+        with redis.Redis.from_url(self.broker_url, socket_timeout=10) as broker:
+            broker.flushdb()
+        with self.session_factory.begin() as session:
+            import_bundle(session, self.bundle)
+            create_user(session, "ada", "district_admin", None, [])
+            token = create_token(session, "ada", name="fault tests")
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    # --- processes --------------------------------------------------------------------------
+
+    def worker(
+        self, concurrency: int = 1, app: str = "worker"
+    ) -> contextlib.AbstractContextManager["subprocess.Popen[bytes]"]:
+        return celery_worker(self.env, concurrency=concurrency, app=app)
+
+    def beat(self) -> contextlib.AbstractContextManager["subprocess.Popen[bytes]"]:
+        return celery_beat(self.env)
+
+    # --- the API ----------------------------------------------------------------------------
+
+    def submit(self, body: dict[str, Any]) -> int:
+        response = self.client.post("/api/v1/batches", json=body, headers=self.headers)
+        assert response.status_code == 202, response.get_json()
+        batch_id: int = response.get_json()["id"]
+        return batch_id
+
+    def view(self, batch_id: int) -> dict[str, Any]:
+        response = self.client.get(f"/api/v1/batches/{batch_id}", headers=self.headers)
+        assert response.status_code == 200, response.get_json()
+        view: dict[str, Any] = response.get_json()
+        return view
+
+    def finished(self, batch_id: int, timeout: float = 90) -> dict[str, Any]:
+        def final() -> dict[str, Any] | None:
+            view = self.view(batch_id)
+            return view if view["status"] in FINAL else None
+
+        return wait_until(final, timeout=timeout, interval=0.1, message=f"batch {batch_id}")
+
+    def text(self, path: str) -> str:
+        response = self.client.get(path, headers=self.headers)
+        assert response.status_code == 200, path
+        return response.get_data(as_text=True)
+
+    def outcome(self, batch_ids: list[int]) -> Outcome:
+        views = [self.finished(batch_id) for batch_id in batch_ids]
+        return Outcome(
+            batches=[_without_times(view) for view in views],
+            changes=[self.text(f"/api/v1/batches/{i}/changes.csv") for i in batch_ids],
+            export=self.text("/api/v1/preferences.csv"),
+        )
+
+    def clean_run(self, bodies: list[dict[str, Any]]) -> Outcome:
+        """The batches run one after another with nothing going wrong; then the data is reset.
+        Needs a worker running."""
+        key = json.dumps(bodies, sort_keys=True)
+        if key not in _clean_runs:
+            self.reset()
+            ids = []
+            for body in bodies:
+                ids.append(self.submit(body))
+                self.finished(ids[-1])
+            _clean_runs[key] = self.outcome(ids)
+        self.reset()
+        return _clean_runs[key]
+
+
+def _without_times(view: dict[str, Any]) -> dict[str, Any]:
+    times = ("submittedAt", "startedAt", "finishedAt")
+    return {name: value for name, value in view.items() if name not in times}
+
+
+@contextlib.contextmanager
+def fault_stack(
+    pg_url: str,
+    broker_url: str,
+    engine: Engine,
+    session_factory: SessionFactory,
+) -> Iterator[FaultStack]:
+    with tempfile.TemporaryDirectory(prefix="cpb-faults-") as scratch:
+        yield FaultStack(pg_url, broker_url, engine, session_factory, Path(scratch))
