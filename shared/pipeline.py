@@ -35,6 +35,28 @@ def plan(session: Session, batch_id: int, chunk_size: int, now: datetime) -> lis
     return dispatch(session, now)
 
 
+def start_chunk(session: Session, batch_id: int, chunk_no: int, attempts: int) -> str | None:
+    """Count a start of a chunk not yet done, in a transaction of its own before it runs, so
+    that a start whose worker dies (killed, out of memory) still counts. A chunk that kills its
+    worker every time would otherwise come back for ever and hold up every later batch. Returns
+    the error that fails the batch once `attempts` starts were spent, else None.
+
+    The chunk row's lock makes a copy that arrives while the chunk runs wait for it, then find
+    it done without counting."""
+    chunk = session.get(
+        BatchChunk, (batch_id, chunk_no), with_for_update=True, populate_existing=True
+    )
+    if chunk is None or chunk.done:
+        return None
+    if chunk.attempts >= attempts:
+        return (
+            f"chunk {chunk_no} was started {chunk.attempts} times and never finished "
+            "(its worker stopped or failed each time)"
+        )
+    chunk.attempts += 1
+    return None
+
+
 def run_chunk(session: Session, batch_id: int, chunk_no: int, now: datetime) -> bool:
     """Apply one chunk once: a chunk already done, or of a batch no longer running (cancelled,
     failed), is skipped.

@@ -33,6 +33,7 @@ from tests.support.faults import (
 )
 from tests.support.http import HttpClient
 from tests.support.processes import background_process, kill_hard, log_text, wait_until
+from tests.support.results import result_table
 from tests.support.services import RedisServer, Unavailable, free_port
 from tests.support.stack import CHANGES, FIRST, FIRST_COUNTS
 
@@ -112,6 +113,40 @@ def test_a_worker_killed(faults: FaultStack, point: str, victim: str, record_pro
             outcome = faults.outcome([batch_id])
         record_property("recovery_seconds", clock.seconds())
     assert outcome == clean
+
+
+def test_a_chunk_that_kills_its_worker_every_time_fails_its_batch(
+    faults: FaultStack, record_property: Any
+):
+    """Chunk 1 (G2, and household H2) kills its pool process each time it starts. After three
+    starts (CPB_CHUNK_ATTEMPTS) the batch fails with an error that says so, what it applied
+    stays applied and counted, and the next batch runs instead of waiting for ever."""
+    with faults.beat():
+        with faults.worker():
+            clean = faults.clean_run([BODY, OTHER])
+        with faults.worker(app="tests.support.poison_worker") as worker:
+            clock = Stopwatch()
+            first, second = faults.submit(BODY), faults.submit(OTHER)
+            failed = faults.finished(first)
+            record_property("recovery_seconds", clock.seconds())
+            after = faults.finished(second)
+            log = log_text(worker)
+    assert (failed["status"], failed["progress"]) == ("failed", {"done": 3, "total": 4})
+    assert failed["result"]["errors"] == [
+        "chunk 1 was started 3 times and never finished (its worker stopped or failed each time)"
+    ]
+    # G1's, G5's and G6's chunks: H1's emergency, G1's cell and attendance, G6's two emails
+    assert failed["result"]["counts"] == result_table(
+        householdPhone__emergency=1,
+        householdPhone__staff=0,
+        homePhone__emergency=0,
+        cellPhone__emergency=1,
+        email__emergency=1,
+        email__attendance=2,
+    )
+    assert log.count("exited with 'signal 9 (SIGKILL)'") == 3
+    assert after["status"] == "succeeded"
+    assert after["progress"] == clean.batches[1]["progress"]
 
 
 def test_every_message_delivered_twice(faults: FaultStack, record_property: Any):

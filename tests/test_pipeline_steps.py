@@ -70,6 +70,34 @@ def test_a_repeated_chunk_counts_once(five_students):
     assert (result["targets"], result["counts"]["cellPhone"]["emergency"]) == (5, 5)
 
 
+def test_a_chunk_started_too_often_fails_its_batch(five_students):
+    """Each start counts, in its own transaction; once three were spent, the next start gets the
+    error that fails the batch. A chunk done is never counted again."""
+    batch_id = submit(five_students)
+    step(five_students, pipeline.plan, batch_id, 2, datetime.now(UTC))
+    starts = [step(five_students, pipeline.start_chunk, batch_id, 1, 3) for _ in range(4)]
+    assert starts == [
+        None,
+        None,
+        None,
+        "chunk 1 was started 3 times and never finished (its worker stopped or failed each time)",
+    ]
+    assert step(five_students, pipeline.start_chunk, batch_id, 0, 3) is None
+    assert step(five_students, pipeline.run_chunk, batch_id, 0, datetime.now(UTC)) is True
+    assert [step(five_students, pipeline.start_chunk, batch_id, 0, 1) for _ in range(3)] == [
+        None
+    ] * 3
+    error = starts[-1]
+    step(five_students, pipeline.fail, batch_id, error, datetime.now(UTC))
+    final = view(five_students, batch_id)
+    assert (final["status"], final["progress"], final["result"]["errors"]) == (
+        "failed",
+        {"done": 1, "total": 3},
+        [error],
+    )
+    assert final["result"]["counts"]["cellPhone"]["emergency"] == 2  # chunk 0's two students
+
+
 def test_sweep_resends_a_lost_plan_and_lost_chunks(five_students):
     batch_id = submit(five_students)
     later = datetime.now(UTC) + LEASE + timedelta(seconds=1)

@@ -37,6 +37,11 @@ def apply_chunk(self: Task, batch_id: int, chunk_no: int) -> None:
     started = time.monotonic()
     try:
         with factory.begin() as session:
+            spent = pipeline.start_chunk(session, batch_id, chunk_no, settings.chunk_attempts)
+        if spent is not None:
+            _fail(self, batch_id, spent)
+            return
+        with factory.begin() as session:
             applied = pipeline.run_chunk(session, batch_id, chunk_no, now())
     except Exception as exc:
         _retry_or_fail(self, batch_id, f"chunk {chunk_no} failed: {exc}", exc)
@@ -67,6 +72,10 @@ def _retry_or_fail(task: Task, batch_id: int, error: str, exc: Exception) -> Non
     """Retry with backoff; once the retries are spent, record the failure on the batch row."""
     if task.request.retries < RETRIES:
         raise task.retry(exc=exc, countdown=2**task.request.retries)
+    _fail(task, batch_id, error)
+
+
+def _fail(task: Task, batch_id: int, error: str) -> None:
     log.error("batch=%s failed error=%r", batch_id, error)
     settings = settings_of(task.app)
     with session_factory(settings.database_url).begin() as session:

@@ -72,6 +72,9 @@ class BatchChunk(Base):
     )
     chunk_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How many times a worker started it; counted before each start, in a transaction of its
+    # own, so a worker that dies in it still counts (see pipeline.start_chunk).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     counts: Mapped[list[list[int]] | None] = mapped_column(JSON)

@@ -2,7 +2,8 @@
 a broker, real `celery worker` and `celery beat` processes, and the app answering the API.
 
 Recovery is made fast enough for a test through the settings alone: a two-second lease, a sweep
-every second, and a visibility timeout just over the task time limit. Every test compares what
+every second, a visibility timeout just over the task time limit, and three starts of a chunk
+before it fails its batch. Every test compares what
 the damaged run left with a clean run of the same batches on the same data: the clean run goes
 first, then the data is reset to the same state (same rows, same ids) for the faulty run.
 """
@@ -32,6 +33,7 @@ from web.celery_client import CeleryClient
 RECOVERY_ENV = {
     "CPB_CHUNK_SIZE": "1",
     "CPB_CHUNK_LEASE_SECONDS": "2",
+    "CPB_CHUNK_ATTEMPTS": "3",
     "CPB_SWEEP_SECONDS": "1",
     "CPB_TASK_TIME_LIMIT": "30",
     "CPB_VISIBILITY_TIMEOUT": "31",
