@@ -10,9 +10,10 @@ from shared.settings import Settings
 from worker.celery_app import celery_config
 
 
-def recovery(env: dict[str, str]) -> tuple[int, float, int, int]:
+def recovery(env: dict[str, str]) -> tuple[int, int, float, int, int]:
     settings = Settings.from_env(env)
     return (
+        settings.chunk_attempts,
         settings.chunk_lease_seconds,
         settings.sweep_interval_seconds,
         settings.task_time_limit_seconds,
@@ -22,15 +23,16 @@ def recovery(env: dict[str, str]) -> tuple[int, float, int, int]:
 
 def test_recovery_settings_from_the_environment(tmp_path: Path):
     base = {"SECRET_KEY": "k", "CPB_INSTANCE_PATH": str(tmp_path)}
-    assert recovery(base) == (300, 60.0, 1800, 3600)
-    assert recovery(base | {"CPB_TASK_TIME_LIMIT": "100"}) == (300, 60.0, 100, 200)
+    assert recovery(base) == (5, 300, 60.0, 1800, 3600)
+    assert recovery(base | {"CPB_TASK_TIME_LIMIT": "100"}) == (5, 300, 60.0, 100, 200)
     chosen = {
+        "CPB_CHUNK_ATTEMPTS": "3",
         "CPB_CHUNK_LEASE_SECONDS": "2",
         "CPB_SWEEP_SECONDS": "1",
         "CPB_TASK_TIME_LIMIT": "20",
         "CPB_VISIBILITY_TIMEOUT": "21",
     }
-    assert recovery(base | chosen) == (2, 1.0, 20, 21)
+    assert recovery(base | chosen) == (3, 2, 1.0, 20, 21)
     with pytest.raises(
         ConfigurationError,
         match=r"CPB_VISIBILITY_TIMEOUT: must be longer than CPB_TASK_TIME_LIMIT \(20\), got 20",
@@ -38,6 +40,8 @@ def test_recovery_settings_from_the_environment(tmp_path: Path):
         Settings.from_env(base | chosen | {"CPB_VISIBILITY_TIMEOUT": "20"})
     with pytest.raises(ConfigurationError, match="CPB_VISIBILITY_TIMEOUT: 'soon' is not a whole"):
         Settings.from_env(base | {"CPB_VISIBILITY_TIMEOUT": "soon"})
+    with pytest.raises(ConfigurationError, match="CPB_CHUNK_ATTEMPTS: must be positive, got 0"):
+        Settings.from_env(base | {"CPB_CHUNK_ATTEMPTS": "0"})
 
 
 @pytest.mark.parametrize(("hard", "soft"), [(1800, 1770), (300, 270), (100, 90), (20, 18), (5, 4)])
