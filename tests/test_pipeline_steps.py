@@ -1,13 +1,18 @@
 """The pipeline's steps and their order, without a broker: which messages each step asks for,
 what a lost or repeated message does, and how batches follow one another."""
 
+import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from shared import pipeline
+from shared.batch_actions import cancel_batch
 from shared.batch_service import get_batch, submit_batch
 from shared.batch_view import batch_view
+from shared.models import Batch
 from shared.pipeline import APPLY_CHUNK, PLAN, Message
 from tests.support.district import District
 from tests.support.driver import TODAY, drain
@@ -18,6 +23,10 @@ CHANGES = {"cellPhone": {"emergency": "on"}}
 
 @pytest.fixture
 def five_students(session_factory):
+    return add_five_students(session_factory)
+
+
+def add_five_students(session_factory):
     with session_factory.begin() as session:
         d = District(session)
         calendar = d.calendar("C", d.school("S"))
@@ -175,3 +184,47 @@ def test_only_the_last_chunk_moves_the_pipeline_on(five_students):
         Message(APPLY_CHUNK, (second, n)) for n in range(3)
     ]
     assert view(five_students, first)["status"] == "succeeded"
+
+
+def plan_second(factory, second, now):
+    return step(factory, pipeline.plan, second, 2, now)
+
+
+def fail_second(factory, second, now):
+    return step(factory, pipeline.fail, second, "planning failed: boom", now)
+
+
+def cancel_second(factory, second, now):
+    with factory.begin() as session:
+        return cancel_batch(session, second, user=None, now=now)[1]
+
+
+@pytest.mark.parametrize("second_step", [plan_second, fail_second, cancel_second])
+def test_a_step_on_a_later_batch_never_waits_for_the_running_one(pg_session_factory, second_step):
+    """Batch rows are locked in id order. A plan, failure or cancel of a later batch locks that
+    batch; it must not then wait for the running one, whose finalize holds the running one and
+    goes on to lock the later one: the two would wait for each other (a deadlock the load test
+    found, between a plan and the finalize before it). So while a chunk of the first is in
+    flight (its row share-locked, as run_chunk holds it), the step on the second ends at once;
+    the first's finalize moves on to the second."""
+    factory = add_five_students(pg_session_factory)
+    first, second = submit(factory), submit(factory)
+    now = datetime.now(UTC)
+    step(factory, pipeline.plan, first, 2, now)
+    answered: list[Any] = []
+    with factory.begin() as in_flight:
+        in_flight.execute(select(Batch.id).where(Batch.id == first).with_for_update(read=True))
+        thread = threading.Thread(target=lambda: answered.append(second_step(factory, second, now)))
+        thread.start()
+        thread.join(timeout=10)
+        waited = thread.is_alive()
+    thread.join(timeout=10)
+    assert (waited, answered) == (False, [[]])
+    for chunk_no in range(3):
+        step(factory, pipeline.run_chunk, first, chunk_no, now)
+    following = step(factory, pipeline.after_chunk, first, now)
+    assert view(factory, first)["status"] == "succeeded"
+    if second_step is plan_second:
+        assert following == [Message(APPLY_CHUNK, (second, n)) for n in range(3)]
+    else:
+        assert following == []

@@ -43,6 +43,9 @@ def apply_chunk(self: Task, batch_id: int, chunk_no: int) -> None:
             return
         with factory.begin() as session:
             applied = pipeline.run_chunk(session, batch_id, chunk_no, now())
+        # A retry after this point finds the chunk done and only moves the pipeline on.
+        with factory.begin() as session:
+            messages = pipeline.after_chunk(session, batch_id, now())
     except Exception as exc:
         _retry_or_fail(self, batch_id, f"chunk {chunk_no} failed: {exc}", exc)
         raise
@@ -53,8 +56,6 @@ def apply_chunk(self: Task, batch_id: int, chunk_no: int) -> None:
         applied,
         (time.monotonic() - started) * 1000,
     )
-    with factory.begin() as session:
-        messages = pipeline.after_chunk(session, batch_id, now())
     send(self.app, messages)
 
 
