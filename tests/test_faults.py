@@ -86,7 +86,10 @@ def test_the_clean_run_is_the_hand_counted_one(faults: FaultStack):
     assert len(clean.changes[0].splitlines()) == 1 + sum(FIRST.values())
 
 
-@pytest.mark.parametrize("victim", ["main process", "pool child"])
+VICTIMS = ["main process", "pool child"]
+
+
+@pytest.mark.parametrize("victim", VICTIMS)
 @pytest.mark.parametrize("point", list(POINTS))
 def test_a_worker_killed(faults: FaultStack, point: str, victim: str, record_property: Any):
     """SIGKILL of the worker's main process (its pool children die with it) or of the pool
