@@ -63,8 +63,9 @@ def run_chunk(session: Session, batch_id: int, chunk_no: int, now: datetime) -> 
 
     The batch row is share-locked first, so chunks run side by side while a cancel or the
     finalize (which lock it for update) waits for those in flight and sees their counts. The
-    chunk row is locked after it: every step takes the batch before its chunks, so none waits
-    for another in a circle.
+    chunk row is locked after it: every step that locks both takes the batch first, so none
+    waits for another in a circle (start_chunk locks the chunk alone, and waits for nothing
+    else while it holds it).
     """
     batch = session.get(Batch, batch_id, with_for_update={"read": True}, populate_existing=True)
     if batch is None or batch.status != "running":

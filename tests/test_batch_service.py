@@ -13,6 +13,15 @@ from tests.support.processes import wait_until
 BODY = {"mode": "student", "scope": {"calendarId": "C"}, "changes": {"email": {"general": "on"}}}
 
 
+def wait_for_the_second(factory) -> None:
+    with factory() as observer:
+        wait_until(
+            lambda: observer.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")),
+            timeout=10,
+            message="the second submission to wait for the first",
+        )
+
+
 def test_concurrent_submissions_with_one_key_make_one_batch(pg_session_factory):
     with pg_session_factory.begin() as session:
         district = District(session)
@@ -32,12 +41,7 @@ def test_concurrent_submissions_with_one_key_make_one_batch(pg_session_factory):
         racer = threading.Thread(target=submit_again)
         racer.start()
         # The second waits for its turn to add a batch until this transaction ends.
-        with pg_session_factory() as observer:
-            wait_until(
-                lambda: observer.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")),
-                timeout=10,
-                message="the second submission to wait for the first",
-            )
+        wait_for_the_second(pg_session_factory)
     racer.join(timeout=10)
     assert second == [(first.id, False)]
     with pg_session_factory.begin() as session:
@@ -63,12 +67,7 @@ def test_a_batch_submitted_while_another_commits_gets_the_later_id(pg_session_fa
         first, _ = submit_batch(session, BODY, user=None, today=TODAY)
         racer = threading.Thread(target=submit_second)
         racer.start()
-        with pg_session_factory() as observer:
-            wait_until(
-                lambda: observer.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")),
-                timeout=10,
-                message="the second submission to wait for the first",
-            )
+        wait_for_the_second(pg_session_factory)
         assert second == []
     racer.join(timeout=10)
     assert second == [first.id + 1]

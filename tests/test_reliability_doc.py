@@ -1,21 +1,14 @@
 """docs/reliability.md: every fault in its table names a test that exists, and every fault test
 is in the table."""
 
-import ast
 import re
-from pathlib import Path
 
+from tests.support.docs import DOCS, functions_of
 from tests.test_faults import POINTS, VICTIMS
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
-TESTS = Path(__file__).resolve().parent
+DOC = DOCS / "reliability.md"
 # `test_name`, `test_name[point-victim]` (both in test_faults.py), or `tests/file.py::test_name`
 REFERENCE = re.compile(r"`(?:tests/(test_\w+\.py)::)?(test_\w+)(?:\[([^\]]+)\])?`")
-
-
-def functions_of(file_name: str) -> set[str]:
-    tree = ast.parse((TESTS / file_name).read_text())
-    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
 def fault_rows() -> list[str]:

@@ -1,18 +1,12 @@
 """docs/security.md: every ASVS requirement in its table names at least one test, and every test
 it names exists (the suite runs them, so each one named passes when this suite does)."""
 
-import ast
 import re
-from pathlib import Path
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "security.md"
-TESTS = Path(__file__).resolve().parent
+from tests.support.docs import DOCS, TESTS, functions_of
+
+DOC = DOCS / "security.md"
 REFERENCE = re.compile(r"`(test_\w+\.py)::(test_\w+)`")
-
-
-def functions_of(file_name: str) -> set[str]:
-    tree = ast.parse((TESTS / file_name).read_text())
-    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
 def requirement_rows() -> list[str]:
