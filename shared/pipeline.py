@@ -35,11 +35,28 @@ def plan(session: Session, batch_id: int, chunk_size: int, now: datetime) -> lis
     return _dispatch_after(session, batch_id, now)
 
 
+def start_plan(session: Session, batch_id: int, attempts: int) -> str | None:
+    """Count a start of planning a batch not yet planned, in a transaction of its own before
+    the plan runs (see start_chunk). Returns the error that fails the batch once `attempts`
+    starts were spent, else None."""
+    batch = session.get(Batch, batch_id, with_for_update=True, populate_existing=True)
+    if batch is None or batch.planned or batch.status not in ACTIVE_STATUSES:
+        return None
+    if batch.plan_attempts >= attempts:
+        return (
+            f"planning was started {batch.plan_attempts} times and never finished "
+            "(its worker stopped or failed each time)"
+        )
+    batch.plan_attempts += 1
+    return None
+
+
 def start_chunk(session: Session, batch_id: int, chunk_no: int, attempts: int) -> str | None:
     """Count a start of a chunk not yet done, in a transaction of its own before it runs, so
     that a start whose worker dies (killed, out of memory) still counts. A chunk that kills its
-    worker every time would otherwise come back for ever and hold up every later batch. Returns
-    the error that fails the batch once `attempts` starts were spent, else None.
+    worker every time would otherwise come back for ever (the message is given back whenever its
+    worker dies) and hold up every later batch. Returns the error that fails the batch once
+    `attempts` starts were spent, else None.
 
     The chunk row's lock makes a copy that arrives while the chunk runs wait for it, then find
     it done without counting."""

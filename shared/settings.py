@@ -22,8 +22,9 @@ class Settings:
     instance_path: Path = field(default_factory=lambda: Path("instance").resolve())
     chunk_size: int = 2000
     chunk_lease_seconds: int = 300
-    # A chunk whose worker stopped this many times before finishing it fails its batch.
-    chunk_attempts: int = 5
+    # A plan or chunk started this many times without finishing (its worker killed or failing
+    # each time) fails its batch.
+    task_attempts: int = 5
     sweep_interval_seconds: float = 60.0
     task_time_limit_seconds: int = 1800
     # Redis gives an unacknowledged message (its worker died) to another worker after this long.
@@ -63,7 +64,7 @@ class Settings:
             instance_path=instance,
             chunk_size=_positive_int(env, "CPB_CHUNK_SIZE", 2000),
             chunk_lease_seconds=_positive_int(env, "CPB_CHUNK_LEASE_SECONDS", 300),
-            chunk_attempts=_positive_int(env, "CPB_CHUNK_ATTEMPTS", 5),
+            task_attempts=_positive_int(env, "CPB_TASK_ATTEMPTS", 5),
             sweep_interval_seconds=float(_positive_int(env, "CPB_SWEEP_SECONDS", 60)),
             task_time_limit_seconds=time_limit,
             visibility_timeout_seconds=visibility_timeout,

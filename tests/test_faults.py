@@ -118,35 +118,48 @@ def test_a_worker_killed(faults: FaultStack, point: str, victim: str, record_pro
     assert outcome == clean
 
 
-def test_a_chunk_that_kills_its_worker_every_time_fails_its_batch(
-    faults: FaultStack, record_property: Any
+# What batch 1 has applied when the step that kills its worker every time gives up.
+NOTHING = result_table(**dict.fromkeys(FIRST, 0))
+# G1's, G5's and G6's chunks: H1's emergency, G1's cell and attendance, G6's two emails
+ALL_BUT_CHUNK_1 = result_table(
+    householdPhone__emergency=1,
+    householdPhone__staff=0,
+    homePhone__emergency=0,
+    cellPhone__emergency=1,
+    email__emergency=1,
+    email__attendance=2,
+)
+POISONED = {
+    "plan": ("planning", {"done": 0, "total": 0}, NOTHING),
+    "chunk": ("chunk 1", {"done": 3, "total": 4}, ALL_BUT_CHUNK_1),
+}
+
+
+@pytest.mark.parametrize("step", list(POISONED))
+def test_a_step_that_kills_its_worker_every_time_fails_its_batch(
+    faults: FaultStack, step: str, record_property: Any
 ):
-    """Chunk 1 (G2, and household H2) kills its pool process each time it starts. After three
-    starts (CPB_CHUNK_ATTEMPTS) the batch fails with an error that says so, what it applied
-    stays applied and counted, and the next batch runs instead of waiting for ever."""
+    """Planning batch 1, or its chunk 1 (G2, and household H2), kills its pool process each
+    time it starts. After three starts (CPB_TASK_ATTEMPTS) the batch fails with an error that
+    says so, what it applied stays applied and counted, and the next batch runs instead of
+    waiting for ever."""
+    what, progress, counts = POISONED[step]
     with faults.beat():
         with faults.worker():
             clean = faults.clean_run([BODY, OTHER])
-        with faults.worker(app="tests.support.poison_worker") as worker:
+        poisoned = faults.env | {"CPB_TEST_POISON": step}
+        with faults.worker(app="tests.support.poison_worker", env=poisoned) as worker:
             clock = Stopwatch()
             first, second = faults.submit(BODY), faults.submit(OTHER)
             failed = faults.finished(first)
             record_property("recovery_seconds", clock.seconds())
             after = faults.finished(second)
             log = log_text(worker)
-    assert (failed["status"], failed["progress"]) == ("failed", {"done": 3, "total": 4})
+    assert (failed["status"], failed["progress"]) == ("failed", progress)
     assert failed["result"]["errors"] == [
-        "chunk 1 was started 3 times and never finished (its worker stopped or failed each time)"
+        f"{what} was started 3 times and never finished (its worker stopped or failed each time)"
     ]
-    # G1's, G5's and G6's chunks: H1's emergency, G1's cell and attendance, G6's two emails
-    assert failed["result"]["counts"] == result_table(
-        householdPhone__emergency=1,
-        householdPhone__staff=0,
-        homePhone__emergency=0,
-        cellPhone__emergency=1,
-        email__emergency=1,
-        email__attendance=2,
-    )
+    assert failed["result"]["counts"] == counts
     assert log.count("exited with 'signal 9 (SIGKILL)'") == 3
     assert after["status"] == "succeeded"
     assert after["progress"] == clean.batches[1]["progress"]

@@ -107,6 +107,27 @@ def test_a_chunk_started_too_often_fails_its_batch(five_students):
     assert final["result"]["counts"]["cellPhone"]["emergency"] == 2  # chunk 0's two students
 
 
+def test_a_plan_started_too_often_fails_its_batch(five_students):
+    batch_id = submit(five_students)
+    starts = [step(five_students, pipeline.start_plan, batch_id, 2) for _ in range(3)]
+    error = (
+        "planning was started 2 times and never finished (its worker stopped or failed each time)"
+    )
+    assert starts == [None, None, error]
+    step(five_students, pipeline.fail, batch_id, error, datetime.now(UTC))
+    final = view(five_students, batch_id)
+    assert (final["status"], final["progress"], final["result"]["errors"]) == (
+        "failed",
+        {"done": 0, "total": 0},
+        [error],
+    )
+    # a batch planned (or failed) is never counted again
+    planned = submit(five_students)
+    step(five_students, pipeline.plan, planned, 2, datetime.now(UTC))
+    assert [step(five_students, pipeline.start_plan, planned, 1) for _ in range(2)] == [None] * 2
+    assert step(five_students, pipeline.start_plan, batch_id, 1) is None
+
+
 def test_sweep_resends_a_lost_plan_and_lost_chunks(five_students):
     batch_id = submit(five_students)
     later = datetime.now(UTC) + LEASE + timedelta(seconds=1)

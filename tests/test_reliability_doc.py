@@ -4,9 +4,13 @@ is in the table."""
 import re
 
 from tests.support.docs import DOCS, functions_of
-from tests.test_faults import POINTS, VICTIMS
+from tests.test_faults import POINTS, POISONED, VICTIMS
 
 DOC = DOCS / "reliability.md"
+CASES = {
+    "test_a_worker_killed": [f"{point}-{victim}" for point in POINTS for victim in VICTIMS],
+    "test_a_step_that_kills_its_worker_every_time_fails_its_batch": list(POISONED),
+}
 # `test_name`, `test_name[point-victim]` (both in test_faults.py), or `tests/file.py::test_name`
 REFERENCE = re.compile(r"`(?:tests/(test_\w+\.py)::)?(test_\w+)(?:\[([^\]]+)\])?`")
 
@@ -27,7 +31,7 @@ def test_every_fault_names_a_test_that_exists():
             file_name = file_name or "test_faults.py"
             assert function in functions_of(file_name), f"{file_name}::{function}"
             if case:
-                assert case in [f"{point}-{victim}" for point in POINTS for victim in VICTIMS]
+                assert case in CASES[function], f"{function}[{case}]"
 
 
 def test_every_fault_test_is_in_the_page():

@@ -13,7 +13,7 @@ from worker.celery_app import celery_config
 def recovery(env: dict[str, str]) -> tuple[int, int, float, int, int]:
     settings = Settings.from_env(env)
     return (
-        settings.chunk_attempts,
+        settings.task_attempts,
         settings.chunk_lease_seconds,
         settings.sweep_interval_seconds,
         settings.task_time_limit_seconds,
@@ -26,7 +26,7 @@ def test_recovery_settings_from_the_environment(tmp_path: Path):
     assert recovery(base) == (5, 300, 60.0, 1800, 3600)
     assert recovery(base | {"CPB_TASK_TIME_LIMIT": "100"}) == (5, 300, 60.0, 100, 200)
     chosen = {
-        "CPB_CHUNK_ATTEMPTS": "3",
+        "CPB_TASK_ATTEMPTS": "3",
         "CPB_CHUNK_LEASE_SECONDS": "2",
         "CPB_SWEEP_SECONDS": "1",
         "CPB_TASK_TIME_LIMIT": "20",
@@ -40,8 +40,8 @@ def test_recovery_settings_from_the_environment(tmp_path: Path):
         Settings.from_env(base | chosen | {"CPB_VISIBILITY_TIMEOUT": "20"})
     with pytest.raises(ConfigurationError, match="CPB_VISIBILITY_TIMEOUT: 'soon' is not a whole"):
         Settings.from_env(base | {"CPB_VISIBILITY_TIMEOUT": "soon"})
-    with pytest.raises(ConfigurationError, match="CPB_CHUNK_ATTEMPTS: must be positive, got 0"):
-        Settings.from_env(base | {"CPB_CHUNK_ATTEMPTS": "0"})
+    with pytest.raises(ConfigurationError, match="CPB_TASK_ATTEMPTS: must be positive, got 0"):
+        Settings.from_env(base | {"CPB_TASK_ATTEMPTS": "0"})
 
 
 @pytest.mark.parametrize(("hard", "soft"), [(1800, 1770), (300, 270), (100, 90), (20, 18), (5, 4)])

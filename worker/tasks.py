@@ -22,6 +22,11 @@ def plan(self: Task, batch_id: int) -> None:
     started = time.monotonic()
     try:
         with factory.begin() as session:
+            spent = pipeline.start_plan(session, batch_id, settings.task_attempts)
+        if spent is not None:
+            _fail(self, batch_id, spent)
+            return
+        with factory.begin() as session:
             messages = pipeline.plan(session, batch_id, settings.chunk_size, now())
     except Exception as exc:
         _retry_or_fail(self, batch_id, f"planning failed: {exc}", exc)
@@ -37,7 +42,7 @@ def apply_chunk(self: Task, batch_id: int, chunk_no: int) -> None:
     started = time.monotonic()
     try:
         with factory.begin() as session:
-            spent = pipeline.start_chunk(session, batch_id, chunk_no, settings.chunk_attempts)
+            spent = pipeline.start_chunk(session, batch_id, chunk_no, settings.task_attempts)
         if spent is not None:
             _fail(self, batch_id, spent)
             return

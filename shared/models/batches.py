@@ -52,6 +52,8 @@ class Batch(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     planned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How many times a worker started planning it (see pipeline.start_plan).
+    plan_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     chunks_total: Mapped[int | None] = mapped_column(Integer)
     targets: Mapped[int | None] = mapped_column(Integer)
     errors: Mapped[list[str]] = mapped_column(JSON, default=list)

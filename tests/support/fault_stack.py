@@ -2,8 +2,8 @@
 a broker, real `celery worker` and `celery beat` processes, and the app answering the API.
 
 Recovery is made fast enough for a test through the settings alone: a two-second lease, a sweep
-every second, a visibility timeout just over the task time limit, and three starts of a chunk
-before it fails its batch. Every test compares what
+every second, a visibility timeout just over the task time limit, and three starts of a plan
+or chunk before it fails its batch. Every test compares what
 the damaged run left with a clean run of the same batches on the same data: the clean run goes
 first, then the data is reset to the same state (same rows, same ids) for the faulty run.
 """
@@ -33,7 +33,7 @@ from web.celery_client import CeleryClient
 RECOVERY_ENV = {
     "CPB_CHUNK_SIZE": "1",
     "CPB_CHUNK_LEASE_SECONDS": "2",
-    "CPB_CHUNK_ATTEMPTS": "3",
+    "CPB_TASK_ATTEMPTS": "3",
     "CPB_SWEEP_SECONDS": "1",
     "CPB_TASK_TIME_LIMIT": "30",
     "CPB_VISIBILITY_TIMEOUT": "31",
@@ -107,9 +107,9 @@ class FaultStack:
     # --- processes --------------------------------------------------------------------------
 
     def worker(
-        self, concurrency: int = 1, app: str = "worker"
+        self, concurrency: int = 1, app: str = "worker", env: dict[str, str] | None = None
     ) -> contextlib.AbstractContextManager["subprocess.Popen[bytes]"]:
-        return celery_worker(self.env, concurrency=concurrency, app=app)
+        return celery_worker(env or self.env, concurrency=concurrency, app=app)
 
     def beat(self) -> contextlib.AbstractContextManager["subprocess.Popen[bytes]"]:
         return celery_beat(self.env)

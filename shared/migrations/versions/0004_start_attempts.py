@@ -1,4 +1,4 @@
-"""How many times each chunk was started
+"""How many times each plan and each chunk was started
 
 Revision ID: 0004
 Revises: 0003
@@ -17,6 +17,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("batches", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("plan_attempts", sa.Integer(), server_default="0", nullable=False)
+        )
     with op.batch_alter_table("batch_chunks", schema=None) as batch_op:
         batch_op.add_column(sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))
 
@@ -24,3 +28,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("batch_chunks", schema=None) as batch_op:
         batch_op.drop_column("attempts")
+    with op.batch_alter_table("batches", schema=None) as batch_op:
+        batch_op.drop_column("plan_attempts")
