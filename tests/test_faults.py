@@ -1,7 +1,8 @@
 """Exactly once under faults (SPEC 4.4, DESIGN.md's pipeline and pitfalls): a worker killed at
-each step of a batch, Redis restarted, every message delivered twice, a worker's database
-connection terminated, two overlapping batches submitted at once, and the web process
-restarted, each on a real PostgreSQL, a real Redis and real `celery worker` processes.
+each step of a batch, a plan or chunk that kills its worker every time, Redis restarted, every
+message delivered twice, a worker's database connection terminated, two overlapping batches
+submitted at once, and the web process restarted, each on a real PostgreSQL, a real Redis and
+real `celery worker` processes.
 
 Every test ends by comparing the batches (status, progress, counts, kept), their change logs
 and the whole district's preferences with a clean run of the same batches on the same data:
