@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Final
 
 import psycopg
-from sqlalchemy.engine import make_url
 
 from tests.support.processes import wait_until
+from tests.support.services import libpq_url
 
 FAILPOINT_KEY: Final = 4_242_001
 WAIT_SECONDS: Final = 30.0
@@ -33,10 +33,6 @@ class Waiter:
     role: str
     pid: int
     lock: str  # pg_locks.locktype of the lock it waits for
-
-
-def libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def waiters(connection: psycopg.Connection, role: str = "cpb-worker") -> list[Waiter]:
@@ -100,7 +96,7 @@ def failpoint(
     else:
         level, test = "ROW", condition
     result = "NULL" if condition is None else ("OLD" if event == "DELETE" else "NEW")
-    with psycopg.connect(libpq(url), autocommit=True) as connection:
+    with psycopg.connect(libpq_url(url), autocommit=True) as connection:
         connection.execute("SELECT pg_advisory_lock(%s)", [FAILPOINT_KEY])
         connection.execute(
             "CREATE OR REPLACE FUNCTION cpb_test_failpoint() RETURNS trigger "
@@ -125,7 +121,7 @@ def failpoint(
 @contextlib.contextmanager
 def row_lock(url: str, sql: str, args: list[object]) -> Iterator[None]:
     """Holds the row locks `sql` (a SELECT ... FOR UPDATE or FOR SHARE) takes, until the end."""
-    with psycopg.connect(libpq(url)) as connection:
+    with psycopg.connect(libpq_url(url)) as connection:
         connection.execute(sql, args)
         try:
             yield
@@ -134,7 +130,7 @@ def row_lock(url: str, sql: str, args: list[object]) -> Iterator[None]:
 
 
 def terminate_backend(url: str, backend_pid: int) -> None:
-    with psycopg.connect(libpq(url), autocommit=True) as connection:
+    with psycopg.connect(libpq_url(url), autocommit=True) as connection:
         connection.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
 
 

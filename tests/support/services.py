@@ -78,7 +78,7 @@ def postgres_server() -> Iterator[str]:
     """Yields a libpq URL of a database on which CREATE DATABASE is allowed."""
     configured = os.environ.get("CPB_TEST_PG_URL")
     if configured:
-        url = _libpq_url(configured)
+        url = libpq_url(configured)
         problem = _postgres_problem(url)
         if problem:
             raise Unavailable(f"CPB_TEST_PG_URL does not answer: {problem}")
@@ -134,7 +134,7 @@ def throwaway_postgres() -> Iterator[str]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _libpq_url(url: str) -> str:
+def libpq_url(url: str) -> str:
     """psycopg wants `postgresql://`; the tests and the app are configured in SQLAlchemy form."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
