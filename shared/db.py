@@ -1,14 +1,18 @@
 """Engines and sessions. Callers own transactions: `with session_factory.begin() as session:`."""
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SessionFactory = sessionmaker[Session]
 READ_ONLY = "cpb_read_only"  # an execution option: this connection only reads
+DEADLOCK_DETECTED: Final = "40P01"  # PostgreSQL's SQLSTATE for a transaction it aborted
+T = TypeVar("T")
 
 
 def make_engine(url: str, role: str = "cpb", **kwargs: Any) -> Engine:
@@ -32,6 +36,21 @@ def make_engine(url: str, role: str = "cpb", **kwargs: Any) -> Engine:
 
 def make_session_factory(engine: Engine) -> SessionFactory:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def in_transaction(factory: SessionFactory, work: Callable[[Session], T], attempts: int = 3) -> T:
+    """`work(session)` in a transaction of its own, committed. When PostgreSQL breaks a deadlock
+    by aborting this transaction (an edit of a person's rows against a batch chunk updating the
+    same rows in another order), the other side goes on; `work` runs again, up to `attempts`
+    times in all, instead of losing the change."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with factory.begin() as session:
+                return work(session)
+        except OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) != DEADLOCK_DETECTED or attempt == attempts:
+                raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def read_session(factory: SessionFactory) -> Session:

@@ -2,18 +2,20 @@
 the bodies they answer, their refusals (400, 401, 403, 404) and their OpenAPI description."""
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from shared.db import SessionFactory
 from shared.models import AuditEntry, preferences
 from shared.vocabulary import REASONS
 from tests.support.district import District
 from tests.support.web import add_token, add_user, bearer, error_of, log_in, make_app
+from tests.test_preference_edit import wait_for_a_lock_wait
 from web.api.openapi import openapi_document
 
 
@@ -29,6 +31,10 @@ NEVER_SET = reasons(default="default")
 
 @pytest.fixture
 def factory(session_factory: SessionFactory) -> SessionFactory:
+    return add_people(session_factory)
+
+
+def add_people(session_factory: SessionFactory) -> SessionFactory:
     """P-1 (email with emergency on; a cell phone) in H-1 (a phone, emergency on); admin and
     the viewer vera."""
     add_user(session_factory, "admin", "district_admin")
@@ -268,3 +274,59 @@ def test_openapi_describes_the_patches(client: FlaskClient, factory: SessionFact
         schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
         errors = [e.message for e in OAS30Validator(schema).iter_errors(instance)]
         assert (name, errors) == (name, [])
+
+
+@pytest.mark.postgres
+def test_an_edit_that_deadlocks_with_a_batch_chunk_is_run_again(
+    pg_session_factory: SessionFactory, tmp_path: Path
+):
+    """A chunk holds P-1's email row and then wants the cell row, while the edit (which takes a
+    person's channels in their order) holds the cell row and wants the email row. PostgreSQL
+    breaks the deadlock by aborting the edit, the first to wait (the chunk's connection waits
+    10 s before it checks). The chunk goes on and commits; the edit runs again, on top of it,
+    and answers 200 instead of 500."""
+    factory = add_people(pg_session_factory)
+    client = make_app(factory, tmp_path).test_client()
+    headers = admin(factory)
+    chunk = factory()
+    chunk.execute(text("SET deadlock_timeout = '10s'"))
+    chunk_sets(chunk, channel=4, mask="mask | 4")  # P-1's email: behavior too
+    answers: list[Any] = []
+    body = {
+        "setBy": "guardian",
+        "changes": {"email": {"attendance": "on"}, "cellPhone": {"general": "on"}},
+    }
+    editor = threading.Thread(
+        target=lambda: answers.append(patch(client, "/people/P-1/preferences", body, headers))
+    )
+    editor.start()
+    try:
+        wait_for_a_lock_wait(factory)
+        # the chunk's second row: the edit holds it, so each waits for the other
+        chunk_sets(chunk, channel=3, mask="1")  # P-1's cellPhone: emergency
+    finally:
+        chunk.commit()
+        chunk.close()
+        editor.join(timeout=30)
+    [answer] = answers
+    assert answer.status_code == 200, answer.get_json()
+    channels = answer.get_json()["channels"]
+    assert channels["cellPhone"]["values"] == {r: r in ("emergency", "general") for r in REASONS}
+    assert channels["email"]["values"] == {
+        r: r in ("emergency", "attendance", "behavior") for r in REASONS
+    }
+    with factory() as session:
+        actions = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action == "preferences.edit")
+        ).all()
+    assert actions == ["preferences.edit"]
+
+
+def chunk_sets(chunk: Any, channel: int, mask: str) -> None:
+    chunk.execute(
+        text(
+            f"UPDATE preferences SET mask = {mask} WHERE channel = :channel "
+            "AND subject_id = (SELECT id FROM people WHERE ext_id = 'P-1')"
+        ),
+        {"channel": channel},
+    )

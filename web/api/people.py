@@ -5,9 +5,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response
+from sqlalchemy.orm import Session
 
 from shared.access import ensure_household_id_allowed, ensure_person_id_allowed
-from shared.db import read_session
+from shared.db import in_transaction, read_session
 from shared.export import iter_preferences_csv
 from shared.person_view import household_preferences, person_preferences
 from shared.preference_edit import edit_household_preferences, edit_person_preferences
@@ -41,10 +42,13 @@ def person_preferences_(person_id: str) -> dict[str, Any]:
 def edit_person(person_id: str) -> dict[str, Any]:
     payload = json_object_body()
     principal = require_principal()
-    with services().session_factory.begin() as session:
+
+    def edit(session: Session) -> dict[str, Any]:
         ensure_person_id_allowed(session, db_user(session, principal), person_id)
         edit_person_preferences(session, person_id, payload, username=principal.username)
         return person_preferences(session, person_id)
+
+    return in_transaction(services().session_factory, edit)
 
 
 def edit_household(household_id: str) -> dict[str, Any]:

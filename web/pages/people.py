@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from shared.access import ensure_person_id_allowed
+from shared.db import in_transaction
 from shared.errors import InvalidRequest, NotFound
 from shared.person_search import find_people
 from shared.person_view import person_preferences
@@ -58,12 +60,15 @@ def show(person_id: str) -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return _render(person_id)
     principal = require_principal()
+
+    def edit(session: Session) -> None:
+        ensure_person_id_allowed(session, db_user(session, principal), person_id)
+        edit_person_preferences(
+            session, person_id, _payload(request.form), username=principal.username
+        )
+
     try:
-        with services().session_factory.begin() as session:
-            ensure_person_id_allowed(session, db_user(session, principal), person_id)
-            edit_person_preferences(
-                session, person_id, _payload(request.form), username=principal.username
-            )
+        in_transaction(services().session_factory, edit)
     except InvalidRequest as error:
         return _render(person_id, PERSON_FORM, error), 400
     flash("Saved")
