@@ -36,7 +36,7 @@ from tests.support.http import HttpClient
 from tests.support.processes import background_process, kill_hard, log_text, wait_until
 from tests.support.results import result_table
 from tests.support.services import RedisServer, Unavailable, free_port
-from tests.support.stack import CHANGES, FIRST, FIRST_COUNTS
+from tests.support.stack import AGAIN_COUNTS, CHANGES, FIRST, FIRST_COUNTS
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.redis]
 
@@ -120,7 +120,6 @@ def test_a_worker_killed(faults: FaultStack, point: str, victim: str, record_pro
 
 
 # What batch 1 has applied when the step that kills its worker every time gives up.
-NOTHING = result_table(**dict.fromkeys(FIRST, 0))
 # G1's, G5's and G6's chunks: H1's emergency, G1's cell and attendance, G6's two emails
 ALL_BUT_CHUNK_1 = result_table(
     householdPhone__emergency=1,
@@ -131,7 +130,7 @@ ALL_BUT_CHUNK_1 = result_table(
     email__attendance=2,
 )
 POISONED = {
-    "plan": ("planning", {"done": 0, "total": 0}, NOTHING),
+    "plan": ("planning", {"done": 0, "total": 0}, AGAIN_COUNTS),  # all zeros
     "chunk": ("chunk 1", {"done": 3, "total": 4}, ALL_BUT_CHUNK_1),
 }
 
