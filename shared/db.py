@@ -43,14 +43,15 @@ def in_transaction(factory: SessionFactory, work: Callable[[Session], T], attemp
     by aborting this transaction (an edit of a person's rows against a batch chunk updating the
     same rows in another order), the other side goes on; `work` runs again, up to `attempts`
     times in all, instead of losing the change."""
-    for attempt in range(1, attempts + 1):
+    for _ in range(attempts - 1):
         try:
             with factory.begin() as session:
                 return work(session)
         except OperationalError as error:
-            if getattr(error.orig, "sqlstate", None) != DEADLOCK_DETECTED or attempt == attempts:
+            if getattr(error.orig, "sqlstate", None) != DEADLOCK_DETECTED:
                 raise
-    raise AssertionError("unreachable: the last attempt returns or raises")
+    with factory.begin() as session:  # the last attempt: whatever it raises goes to the caller
+        return work(session)
 
 
 def read_session(factory: SessionFactory) -> Session:
