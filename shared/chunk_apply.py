@@ -1,11 +1,12 @@
 """Applying one chunk of a batch (SPEC 4.2), in the caller's transaction, with set-based SQL.
 
-For each channel the batch sets, one INSERT ... SELECT writes to the change log every preference
-row of the chunk's subjects whose value differs from what the batch asks for: the row as it was,
-the mask after, which reasons change and which are kept for a guardian. One UPDATE then applies
-the logged changes, and the chunk's counts are summed from the log. Rows already equal to the
-option are never written. The SQL is the same text on PostgreSQL and SQLite: bitwise `&`, `|`
-and CASE only (SQLite has no XOR; `(a | b) - (a & b)` is one).
+One INSERT ... SELECT for the household phone, and one for all the personal channels the batch
+sets, write to the change log every preference row of the chunk's subjects whose value differs
+from what the batch asks for: the row as it was, the mask after, which reasons change and which
+are kept for a guardian. One UPDATE then applies the logged changes, and the chunk's counts are
+summed from the log. Rows already equal to the option are never written. The SQL is the same
+text on PostgreSQL and SQLite: bitwise `&`, `|` and CASE only (SQLite has no XOR;
+`(a | b) - (a & b)` is one).
 """
 
 from collections.abc import Callable
@@ -68,33 +69,49 @@ def xor_sql(a: str, b: str) -> str:
     return f"(({a}) | ({b})) - (({a}) & ({b}))"
 
 
-def _candidates(options: ChannelOptions) -> tuple[str, str]:
-    """FROM/WHERE clause of the rows of one channel in the chunk, and the SQL of their effective
-    set mask: `staff` is set only through a target with an active district assignment."""
-    not_staff_mask = options.set_mask & ~STAFF_BIT
-    effective = f"CASE WHEN s.is_staff THEN {options.set_mask} ELSE {not_staff_mask} END"
-    if options.channel == HOUSEHOLD_PHONE:
-        source = (
+def _by_channel(options: list[ChannelOptions], value: Callable[[ChannelOptions], str]) -> str:
+    """SQL of `value` for the channel of the row `p`."""
+    if len(options) == 1:
+        return value(options[0])
+    whens = " ".join(f"WHEN {o.channel} THEN {value(o)}" for o in options)
+    return f"CASE p.channel {whens} END"
+
+
+def _candidates(options: list[ChannelOptions]) -> str:
+    """FROM/WHERE clause of the rows of the chunk on `options`' channels: the household phone
+    alone, or personal channels, whose target has an address on the row's channel."""
+    if options[0].channel == HOUSEHOLD_PHONE:
+        return (
             "FROM batch_households s "
             "JOIN preferences p ON p.subject_id = s.household_id AND p.channel = 0 "
             "JOIN households a ON a.id = s.household_id "
-            "WHERE a.phone IS NOT NULL AND a.phone <> '' "
+            "WHERE a.phone <> '' "
+            "AND s.batch_id = :batch_id AND s.chunk_no = :chunk_no"
         )
-    else:
-        address = ADDRESS_COLUMN[CHANNELS[options.channel]]
-        source = (
-            "FROM batch_targets s "
-            f"JOIN preferences p ON p.subject_id = s.person_id AND p.channel = {options.channel} "
-            "JOIN people a ON a.id = s.person_id "
-            f"WHERE a.{address} IS NOT NULL AND a.{address} <> '' "
-        )
-    return source + "AND s.batch_id = :batch_id AND s.chunk_no = :chunk_no", effective
+    channels = ", ".join(str(o.channel) for o in options)
+    address = _by_channel(options, lambda o: f"a.{ADDRESS_COLUMN[CHANNELS[o.channel]]}")
+    return (
+        "FROM batch_targets s "
+        f"JOIN preferences p ON p.subject_id = s.person_id AND p.channel IN ({channels}) "
+        "JOIN people a ON a.id = s.person_id "
+        f"WHERE {address} <> '' "
+        "AND s.batch_id = :batch_id AND s.chunk_no = :chunk_no"
+    )
 
 
-def log_channel(
-    session: Session, batch_id: int, chunk_no: int, options: ChannelOptions, keep_guardian: bool
+def log_channels(
+    session: Session,
+    batch_id: int,
+    chunk_no: int,
+    options: list[ChannelOptions],
+    keep_guardian: bool,
 ) -> None:
-    source, effective = _candidates(options)
+    """Log the chunk's changes on `options`' channels (the household phone alone, or any
+    personal channels) in one statement. `staff` is set only through a target with an active
+    district assignment."""
+    set_mask = _by_channel(options, lambda o: str(o.set_mask))
+    on_mask = _by_channel(options, lambda o: str(o.on_mask))
+    effective = f"CASE WHEN s.is_staff THEN {set_mask} ELSE ({set_mask}) & {~STAFF_BIT} END"
     kept = "(c.diff & c.guardian)" if keep_guardian else "0"
     changed = f"(c.diff - {kept})"
     lock = "" if is_sqlite(session) else " FOR UPDATE OF p"
@@ -102,12 +119,13 @@ def log_channel(
         text(
             "INSERT INTO change_log (batch_id, channel, subject_id, chunk_no, before_mask, "
             f"after_mask, changed_mask, kept_mask, {', '.join(SETTER_COLUMNS)}) "
-            f"SELECT :batch_id, {options.channel}, c.subject_id, :chunk_no, c.mask, "
-            f"c.mask - (c.mask & {changed}) + ({options.on_mask} & {changed}), {changed}, {kept}, "
+            f"SELECT :batch_id, c.channel, c.subject_id, :chunk_no, c.mask, "
+            f"c.mask - (c.mask & {changed}) + (c.on_mask & {changed}), {changed}, {kept}, "
             f"{', '.join('c.' + column for column in SETTER_COLUMNS)} "
-            f"FROM (SELECT p.subject_id, p.mask, {', '.join('p.' + c for c in SETTER_COLUMNS)}, "
-            f"{xor_sql('p.mask', str(options.on_mask))} & ({effective}) AS diff, "
-            f"{_guardian_bits('p')} AS guardian {source}{lock}) c "
+            f"FROM (SELECT p.subject_id, p.channel, p.mask, {on_mask} AS on_mask, "
+            f"{', '.join('p.' + c for c in SETTER_COLUMNS)}, "
+            f"{xor_sql('p.mask', on_mask)} & ({effective}) AS diff, "
+            f"{_guardian_bits('p')} AS guardian {_candidates(options)}{lock}) c "
             "WHERE c.diff <> 0"
         ),
         {"batch_id": batch_id, "chunk_no": chunk_no},
@@ -186,8 +204,12 @@ def apply_chunk(
     keep_guardian: bool,
     dry_run: bool,
 ) -> tuple[Matrix, Matrix]:
-    for options in channel_options(changes):
-        log_channel(session, batch_id, chunk_no, options, keep_guardian)
+    found = channel_options(changes)
+    household = [options for options in found if options.channel == HOUSEHOLD_PHONE]
+    personal = [options for options in found if options.channel != HOUSEHOLD_PHONE]
+    for group in (household, personal):
+        if group:
+            log_channels(session, batch_id, chunk_no, group, keep_guardian)
     if not dry_run:
         apply_logged(session, batch_id, chunk_no)
     return logged_counts(session, batch_id, chunk_no)
