@@ -44,6 +44,8 @@ LEVELS = (  # kind, name suffix, grades, students per school
     ("HS", "High", ("09", "10", "11", "12"), 1400),
 )
 GRADES = tuple(grade for level in LEVELS for grade in level[2])
+# Students per family: 1.75 on average, and as some parents live apart, about 1.6 per household.
+CHILDREN = (1, 1, 1, 2, 2, 2, 2, 3)
 STAFF_TITLES = ("Teacher",) * 12 + ("Aide",) * 3 + ("Counselor", "Nurse", "Secretary", "Custodian")
 # Preference values people tend to have: emergency and attendance on, the rest varied.
 PROFILES = tuple(
@@ -113,7 +115,7 @@ class _DistrictWriter:
             self._staff_member()
         written = 0
         while written < students:
-            written += self._family(min(self._pick((1, 1, 1, 2, 2, 2, 3, 4)), students - written))
+            written += self._family(min(self._pick(CHILDREN), students - written))
 
     def _pick(self, options: Any) -> Any:
         return options[self.rng.randrange(len(options))]

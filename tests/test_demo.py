@@ -91,6 +91,19 @@ def test_the_variety_a_district_has(district: Path):
     assert len(prefs) < addressed  # the rest are left to the import's default rows
 
 
+def test_the_shape_of_a_real_district(district: Path):
+    """About 1.6 students per household, one or two guardians each."""
+    students = {p["personId"] for p in read(district, "people.csv") if p["studentNumber"]}
+    households = read(district, "households.csv")
+    guardians = Counter(
+        r["studentId"] for r in read(district, "relationships.csv") if r["guardian"] == "true"
+    )
+    assert 1.5 <= len(students) / len(households) <= 1.7
+    assert set(guardians) <= students
+    assert set(guardians.values()) == {1, 2}
+    assert 0.5 <= sum(n == 2 for n in guardians.values()) / len(students) <= 0.8
+
+
 def test_the_same_seed_writes_the_same_files(tmp_path: Path, district: Path):
     write_demo_bundle(tmp_path / "again", students=3000, seed=7, today=TODAY)
     write_demo_bundle(tmp_path / "other", students=3000, seed=8, today=TODAY)
