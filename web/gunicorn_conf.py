@@ -14,11 +14,15 @@
 - `timeout` 60 s: with gthread this is the worker's heartbeat, not a per-request limit, so a
   long streamed CSV export is not killed; a worker stuck that long is restarted.
 - `graceful_timeout` 30 s: on SIGTERM, requests in flight (a submission) get to finish.
+- Each worker answers GET /api/v1/health once before it takes requests: that connects it to
+  PostgreSQL and builds its Celery client, which would otherwise make its first real request
+  (often a submission) a quarter of a second slower.
 - The access log is off (a poller makes one line per second); CPB_ACCESS_LOG=true sends it to
   stdout. Errors go to stderr, where docker collects them.
 """
 
 import os
+from typing import Any
 
 
 def _flag(name: str) -> bool:
@@ -50,3 +54,7 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 accesslog = "-" if _flag("CPB_ACCESS_LOG") else None
 errorlog = "-"
 loglevel = "info"
+
+
+def post_worker_init(worker: Any) -> None:
+    worker.wsgi.test_client().get("/api/v1/health")
