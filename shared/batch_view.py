@@ -36,20 +36,26 @@ def batch_views(session: Session, batches: list[Batch]) -> list[dict[str, Any]]:
         ).all()
     )
     submitter_ids = {batch.submitted_by for batch in batches if batch.submitted_by}
-    submitters = dict(
-        session.execute(select(User.id, User.username).where(User.id.in_(submitter_ids))).all()
-    )
-    undone_by = dict(
-        session.execute(select(Batch.undo_of, Batch.id).where(Batch.undo_of.in_(ids))).all()
-    )
-    keys = {preview_key(batch.id): batch.id for batch in batches if batch.dry_run}
-    applied = {
-        keys[key]: batch_id
-        for key, batch_id in session.execute(
-            select(Batch.idempotency_key, Batch.id).where(Batch.idempotency_key.in_(keys))
+    submitters = {}
+    if submitter_ids:  # a poll makes no query it does not need
+        submitters = dict(
+            session.execute(select(User.id, User.username).where(User.id.in_(submitter_ids))).all()
         )
-        if key is not None
-    }
+    undone_by = {}
+    if any(not batch.dry_run for batch in batches):  # a preview cannot be undone
+        undone_by = dict(
+            session.execute(select(Batch.undo_of, Batch.id).where(Batch.undo_of.in_(ids))).all()
+        )
+    keys = {preview_key(batch.id): batch.id for batch in batches if batch.dry_run}
+    applied = {}
+    if keys:
+        applied = {
+            keys[key]: batch_id
+            for key, batch_id in session.execute(
+                select(Batch.idempotency_key, Batch.id).where(Batch.idempotency_key.in_(keys))
+            )
+            if key is not None
+        }
     return [
         _view(
             session,
