@@ -170,7 +170,7 @@ def measure_size(students: int, seed: int, broker_url: str, size_dir: Path) -> S
 
         statement_seconds, counts = on_copy("statement", lambda url: run_statement(url, base))
         say(students, f"statement: {statement_seconds:.1f} s")
-        one = on_copy("1w", lambda url: one_worker(url, base, broker_url, size_dir))
+        one, one_latency = on_copy("1w", lambda url: one_worker(url, base, broker_url, size_dir))
         two, latency, undo, export = on_copy(
             "2w", lambda url: two_workers(url, base, broker_url, size_dir)
         )
@@ -184,6 +184,7 @@ def measure_size(students: int, seed: int, broker_url: str, size_dir: Path) -> S
         statement_counts=counts,
         one=one,
         two=two,
+        one_latency=one_latency,
         latency=latency,
         undo=undo,
         export=export,
@@ -247,12 +248,12 @@ def run_statement(url: str, base: Base) -> tuple[float, statement.Counts]:
         return time.monotonic() - started, counts
 
 
-def one_worker(url: str, base: Base, broker_url: str, size_dir: Path) -> Job:
+def one_worker(url: str, base: Base, broker_url: str, size_dir: Path) -> tuple[Job, Latency]:
     with contextlib.ExitStack() as run:
         services, sampler = start_run(run, url, base, broker_url, size_dir / "1w", 1)
-        job = run_job(services.client, base, sampler)
-    say(base.students, f"job, 1 worker: {job.seconds:.1f} s")
-    return job
+        job, latency = run_job_under_load(services, base, sampler)
+    say(base.students, f"job, 1 worker, under load: {job.seconds:.1f} s")
+    return job, latency
 
 
 def two_workers(
@@ -301,14 +302,6 @@ def submit_big(client: Client, base: Base) -> tuple[int, float]:
     if batch_id is None:
         raise SystemExit(f"the district-wide batch was refused: {client.stats.samples}")
     return batch_id, started
-
-
-def run_job(client: Client, base: Base, sampler: PeakSampler) -> Job:
-    """The district-wide batch: the job time runs from just before the POST until a poll sees
-    it finished."""
-    batch_id, started = submit_big(client, base)
-    view = wait_final(client, batch_id, POLL_SECONDS)
-    return job_of(view, time.monotonic() - started, sampler.sample())
 
 
 def wait_final(client: Client, batch_id: int, interval: float) -> View:

@@ -26,8 +26,9 @@ reaches). Every run starts from a copy of it (`CREATE DATABASE ... TEMPLATE`, th
 `bench.stack.BIG_CHANGES`, as of today: the *statement* is the same batch as one SQL statement
 (`bench/statement.py`, no change log, no undo); the *job* is the product's, timed from just
 before `POST /api/v1/batches` until a poll every 0.1 s sees it succeeded (in brackets: its
-startedAt to finishedAt). With 2 workers, 4 pollers read the batch every 0.25 s and a submitter
-queues a one-school batch every 2 s meanwhile; the undo and the exports follow on the same copy.
+startedAt to finishedAt). With 1 worker process and with 2 alike, 4 pollers read the batch every
+0.25 s and a submitter queues a one-school batch every 2 s meanwhile (their latency is the API's
+under load); after the run with 2, the undo and the exports follow on the same copy.
 Peak RSS is the largest VmHWM of a single process of the service (the Celery worker's main
 process and pool; gunicorn's master and workers), sampled every 0.5 s, or a command's own
 ru_maxrss. Times in seconds, memory in MB of 2^20 bytes."""
@@ -69,7 +70,7 @@ def differences(found: Counts, expected: Counts, shown: int = 4) -> str:
 
 @dataclass(frozen=True)
 class Latency:
-    """The API's answers while the job ran with 2 workers."""
+    """The API's answers while the job ran."""
 
     submit: Endpoint
     poll: Endpoint
@@ -123,8 +124,9 @@ class Size:
     statement_seconds: float
     statement_counts: Counts
     one: Job  # 1 worker
-    two: Job  # 2 workers, under load
-    latency: Latency
+    two: Job  # 2 workers
+    one_latency: Latency
+    latency: Latency  # with 2 workers
     undo: Undo
     export: Export
     imported: Imported
@@ -136,6 +138,7 @@ class Size:
         return [
             *self.one.problems("1 worker", self.statement_counts),
             *self.two.problems("2 workers", self.statement_counts),
+            *self.one_latency.problems,
             *self.latency.problems,
             *self.undo.problems,
             *self.export.problems,
@@ -195,9 +198,14 @@ ROWS: list[tuple[str, Callable[[Size], str]]] = [
     ("job / statement (2w)", lambda s: ratio(s.two.seconds, s.statement_seconds)),
     ("batch targets (contacts)", lambda s: str(s.two.targets)),
     ("values changed", lambda s: str(changed(s.two.counts))),
+    ("submit p50 / p99 ms (1w)", lambda s: ms(s.one_latency.submit)),
+    ("poll p50 / p99 ms (1w)", lambda s: ms(s.one_latency.poll)),
     ("submit p50 / p99 ms (2w)", lambda s: ms(s.latency.submit)),
     ("poll p50 / p99 ms (2w)", lambda s: ms(s.latency.poll)),
-    ("small batches queued (2w)", lambda s: str(s.latency.small_batches)),
+    (
+        "small batches queued (1w / 2w)",
+        lambda s: f"{s.one_latency.small_batches} / {s.latency.small_batches}",
+    ),
     ("worker peak RSS MB (1w / 2w)", lambda s: mbs(s.one.worker_peak_mb, s.two.worker_peak_mb)),
     ("web peak RSS MB (1w / 2w)", lambda s: mbs(s.one.web_peak_mb, s.two.web_peak_mb)),
     ("undo s", lambda s: secs(s.undo.seconds)),
