@@ -1,5 +1,6 @@
 """The preference export (SPEC section 7) and one person's preferences (the people API)."""
 
+import csv
 import io
 from datetime import date
 from pathlib import Path
@@ -80,6 +81,29 @@ def test_a_channel_without_an_address_is_not_exported(session_factory: SessionFa
         rows = write_preferences_csv(session, out)
 
     assert (rows, out.getvalue()) == (1, lines(f"person,P1,email,p1@example.org,{OFF},"))
+
+
+def test_cells_are_quoted_as_the_csv_module_quotes_them(session_factory: SessionFactory):
+    """An identifier or address with a comma, a quote or a line break is quoted, and its
+    quotes doubled; one without is not, whatever else it holds."""
+    names = ("a,b", 'say "hi"', "two\nlines", "x\ry", "plain 'one' ;|")
+    with session_factory.begin() as session:
+        district = District(session)
+        for n, name in enumerate(names):
+            district.person(name, email=f"{name}@example.org", home_phone=f"1{n},2")
+        district.finish()
+
+    with session_factory.begin() as session:
+        text = "".join(iter_preferences_csv(session))
+
+    expected = io.StringIO()
+    writer = csv.writer(expected)
+    writer.writerow(HEADER)
+    for name in sorted(names):
+        n = names.index(name)
+        for channel, address in (("homePhone", f"1{n},2"), ("email", f"{name}@example.org")):
+            writer.writerow(["person", name, channel, address, *[0] * len(REASONS), ""])
+    assert text == expected.getvalue()
 
 
 def test_guardian_set_lists_guardian_setters_in_reason_order(session_factory: SessionFactory):
