@@ -55,6 +55,7 @@ from bench.stack import (
     BIG_CHANGES,
     FINAL,
     Client,
+    Endpoint,
     Services,
     Stats,
     View,
@@ -78,6 +79,7 @@ POLL_SECONDS = 0.1  # how often the timing client polls a batch
 POLLERS = 4
 POLLER_SECONDS = 0.25
 SUBMIT_SECONDS = 2.0
+IDLE_SECONDS = 10.0  # of polls with nothing running, for comparison
 DOWNLOAD_BLOCK = 1 << 20
 
 T = TypeVar("T")
@@ -333,18 +335,12 @@ def job_of(view: View, seconds: float, peaks: dict[str, float]) -> Job:
 
 def run_job_under_load(services: Services, base: Base, sampler: PeakSampler) -> tuple[Job, Latency]:
     """The job while pollers read it and a submitter queues small batches behind it; then the
-    small batches are waited for."""
+    small batches are waited for, and the pollers run once more with nothing else to do, for
+    the latency of an idle system."""
     client = services.client
     batch_id, started = submit_big(client, base)
     stats, done = Stats(), threading.Event()
     submitted: list[int] = []  # the small batches
-
-    def poller() -> None:
-        own = Client(client.port, base.token, stats)
-        done.wait(random.uniform(0, POLLER_SECONDS))  # out of step with the others
-        while not done.is_set():
-            own.call("poll", "GET", f"/api/v1/batches/{batch_id}")
-            done.wait(POLLER_SECONDS)
 
     def submitter() -> None:
         own = Client(client.port, base.token, stats)
@@ -357,7 +353,7 @@ def run_job_under_load(services: Services, base: Base, sampler: PeakSampler) -> 
             if done.wait(SUBMIT_SECONDS):
                 return
 
-    threads = [threading.Thread(target=poller) for _ in range(POLLERS)]
+    threads = pollers(client, base.token, batch_id, stats, done)
     threads.append(threading.Thread(target=submitter))
     for thread in threads:
         thread.start()
@@ -370,7 +366,35 @@ def run_job_under_load(services: Services, base: Base, sampler: PeakSampler) -> 
             thread.join()
     small = [wait_final(client, small_id, 0.5) for small_id in submitted]
     job = job_of(view, seconds, sampler.sample())
-    return job, Latency.of(stats, small)
+    return job, Latency.of(stats, small, idle_polls(client, base.token, batch_id))
+
+
+def pollers(
+    client: Client, token: str, batch_id: int, stats: Stats, done: threading.Event
+) -> list[threading.Thread]:
+    """POLLERS threads (not started) that read the batch every POLLER_SECONDS until `done`."""
+
+    def poller() -> None:
+        own = Client(client.port, token, stats)
+        done.wait(random.uniform(0, POLLER_SECONDS))  # out of step with the others
+        while not done.is_set():
+            own.call("poll", "GET", f"/api/v1/batches/{batch_id}")
+            done.wait(POLLER_SECONDS)
+
+    return [threading.Thread(target=poller) for _ in range(POLLERS)]
+
+
+def idle_polls(client: Client, token: str, batch_id: int) -> Endpoint:
+    """The pollers for IDLE_SECONDS with no batch running."""
+    stats, done = Stats(), threading.Event()
+    threads = pollers(client, token, batch_id, stats, done)
+    for thread in threads:
+        thread.start()
+    done.wait(IDLE_SECONDS)
+    done.set()
+    for thread in threads:
+        thread.join()
+    return stats.endpoints.get("poll", Endpoint())
 
 
 # --- undo, exports, import ---------------------------------------------------------------------

@@ -28,7 +28,8 @@ reaches). Every run starts from a copy of it (`CREATE DATABASE ... TEMPLATE`, th
 before `POST /api/v1/batches` until a poll every 0.1 s sees it succeeded (in brackets: its
 startedAt to finishedAt). With 1 worker process and with 2 alike, 4 pollers read the batch every
 0.25 s and a submitter queues a one-school batch every 2 s meanwhile (their latency is the API's
-under load); after the run with 2, the undo and the exports follow on the same copy.
+under load), and once every batch has finished, the pollers run 10 s more with nothing else
+running, for comparison; after the run with 2, the undo and the exports follow on the same copy.
 Peak RSS is the largest VmHWM of a single process of the service (the Celery worker's main
 process and pool; gunicorn's master and workers), sampled every 0.5 s, or a command's own
 ru_maxrss. Times in seconds, memory in MB of 2^20 bytes."""
@@ -74,11 +75,12 @@ class Latency:
 
     submit: Endpoint
     poll: Endpoint
+    idle_poll: Endpoint  # the same pollers afterwards, with nothing running
     small_batches: int
     problems: list[str]
 
     @classmethod
-    def of(cls, stats: Stats, small: list[View]) -> "Latency":
+    def of(cls, stats: Stats, small: list[View], idle_poll: Endpoint) -> "Latency":
         problems = list(stats.samples)  # 5xx and exceptions
         problems += [
             f"small batch {view['id']} {view['status']}: {view['result']}"
@@ -86,7 +88,7 @@ class Latency:
             if view["status"] != "succeeded"
         ]
         submit, poll = (stats.endpoints.get(label, Endpoint()) for label in ("submit", "poll"))
-        return cls(submit, poll, len(small), problems)
+        return cls(submit, poll, idle_poll, len(small), problems)
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,7 @@ ROWS: list[tuple[str, Callable[[Size], str]]] = [
     ("poll p50 / p99 ms (1w)", lambda s: ms(s.one_latency.poll)),
     ("submit p50 / p99 ms (2w)", lambda s: ms(s.latency.submit)),
     ("poll p50 / p99 ms (2w)", lambda s: ms(s.latency.poll)),
+    ("poll p50 / p99 ms, nothing running", lambda s: ms(s.latency.idle_poll)),
     (
         "small batches queued (1w / 2w)",
         lambda s: f"{s.one_latency.small_batches} / {s.latency.small_batches}",
