@@ -38,6 +38,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench import statement
+from bench.cpu import CpuTimes
 from bench.memory import PeakSampler
 from bench.scale_report import (
     Export,
@@ -170,7 +171,9 @@ def measure_size(students: int, seed: int, broker_url: str, size_dir: Path) -> S
                 copies.append(seconds)
                 return run(url)
 
-        statement_seconds, counts = on_copy("statement", lambda url: run_statement(url, base))
+        statement_seconds, counts, statement_cpu = on_copy(
+            "statement", lambda url: run_statement(url, base)
+        )
         say(students, f"statement: {statement_seconds:.1f} s")
         one, one_latency = on_copy("1w", lambda url: one_worker(url, base, broker_url, size_dir))
         two, latency, undo, export = on_copy(
@@ -184,6 +187,7 @@ def measure_size(students: int, seed: int, broker_url: str, size_dir: Path) -> S
         copy_seconds=copies,
         statement_seconds=statement_seconds,
         statement_counts=counts,
+        statement_cpu=statement_cpu,
         one=one,
         two=two,
         one_latency=one_latency,
@@ -243,11 +247,11 @@ def copied(base_url: str, label: str) -> Iterator[tuple[str, float]]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run_statement(url: str, base: Base) -> tuple[float, statement.Counts]:
+def run_statement(url: str, base: Base) -> tuple[float, statement.Counts, str]:
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
-        started = time.monotonic()
+        started, cpu = time.monotonic(), CpuTimes.now()
         counts = statement.apply(connection, BIG_CHANGES, base.year, base.as_of)
-        return time.monotonic() - started, counts
+        return time.monotonic() - started, counts, CpuTimes.now().since(cpu)
 
 
 def one_worker(url: str, base: Base, broker_url: str, size_dir: Path) -> tuple[Job, Latency]:
@@ -314,7 +318,7 @@ def wait_final(client: Client, batch_id: int, interval: float) -> View:
     return wait_until(final, JOB_TIMEOUT, interval, f"batch {batch_id} to finish")
 
 
-def job_of(view: View, seconds: float, peaks: dict[str, float]) -> Job:
+def job_of(view: View, seconds: float, peaks: dict[str, float], cpu: str) -> Job:
     ran = None
     if view["startedAt"] and view["finishedAt"]:
         finished = datetime.fromisoformat(view["finishedAt"])
@@ -330,6 +334,7 @@ def job_of(view: View, seconds: float, peaks: dict[str, float]) -> Job:
         errors=result.get("errors", []),
         worker_peak_mb=peaks["worker"],
         web_peak_mb=peaks["web"],
+        cpu=cpu,
     )
 
 
@@ -338,6 +343,7 @@ def run_job_under_load(services: Services, base: Base, sampler: PeakSampler) -> 
     small batches are waited for, and the pollers run once more with nothing else to do, for
     the latency of an idle system."""
     client = services.client
+    cpu = CpuTimes.now()
     batch_id, started = submit_big(client, base)
     stats, done = Stats(), threading.Event()
     submitted: list[int] = []  # the small batches
@@ -359,13 +365,13 @@ def run_job_under_load(services: Services, base: Base, sampler: PeakSampler) -> 
         thread.start()
     try:
         view = wait_final(client, batch_id, POLL_SECONDS)
-        seconds = time.monotonic() - started
+        seconds, cpu_shares = time.monotonic() - started, CpuTimes.now().since(cpu)
     finally:  # also on Ctrl-C or SIGTERM, or the threads would keep the process alive
         done.set()
         for thread in threads:
             thread.join()
     small = [wait_final(client, small_id, 0.5) for small_id in submitted]
-    job = job_of(view, seconds, sampler.sample())
+    job = job_of(view, seconds, sampler.sample(), cpu_shares)
     return job, Latency.of(stats, small, idle_polls(client, base.token, batch_id))
 
 

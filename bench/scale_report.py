@@ -32,7 +32,8 @@ under load), and once every batch has finished, the pollers run 10 s more with n
 running, for comparison; after the run with 2, the undo and the exports follow on the same copy.
 Peak RSS is the largest VmHWM of a single process of the service (the Celery worker's main
 process and pool; gunicorn's master and workers), sampled every 0.5 s, or a command's own
-ru_maxrss. Times in seconds, memory in MB of 2^20 bytes."""
+ru_maxrss. *CPUs* is how the machine's cores spent the run (/proc/stat): busy, or idle waiting
+for the disk. Times in seconds, memory in MB of 2^20 bytes."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Job:
     errors: list[str]
     worker_peak_mb: float
     web_peak_mb: float
+    cpu: str  # the machine's CPUs from the POST to the end (bench.cpu)
 
     def problems(self, label: str, expected: Counts) -> list[str]:
         """What is wrong with the batch, given the statement's counts."""
@@ -125,6 +127,7 @@ class Size:
     copy_seconds: list[float]
     statement_seconds: float
     statement_counts: Counts
+    statement_cpu: str
     one: Job  # 1 worker
     two: Job  # 2 workers
     one_latency: Latency
@@ -186,6 +189,10 @@ def export_cell(size: Size) -> str:
     return f"{secs(export.seconds)}, {export.rows}, {export.mb:.0f}, {export.peak_mb:.0f}"
 
 
+def cpus(size: Size) -> str:
+    return " / ".join((size.statement_cpu, size.one.cpu, size.two.cpu))
+
+
 def import_cell(imported: Imported) -> str:
     return f"{secs(imported.seconds)}, {imported.peak_mb:.0f}"
 
@@ -196,6 +203,7 @@ ROWS: list[tuple[str, Callable[[Size], str]]] = [
     ("statement s", lambda s: secs(s.statement_seconds)),
     ("job 1 worker s (started to finished)", lambda s: job_secs(s.one)),
     ("job 2 workers s (started to finished)", lambda s: job_secs(s.two)),
+    ("CPUs during the statement / job 1w / job 2w", lambda s: cpus(s)),
     ("job / statement (1w)", lambda s: ratio(s.one.seconds, s.statement_seconds)),
     ("job / statement (2w)", lambda s: ratio(s.two.seconds, s.statement_seconds)),
     ("batch targets (contacts)", lambda s: str(s.two.targets)),
