@@ -7,10 +7,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, insert, select, update
+from sqlalchemy import text as sql
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared.csv_import import FileCounts, ImportSummary, import_bundle
-from shared.csv_import.preference_rows import merge
+from shared.csv_import import FileCounts, ImportSummary, import_bundle, staging
+from shared.csv_import.formats import SPECS, FileSpec
+from shared.csv_import.reading import cell_problem
+from shared.csv_import.row_test import RowTest
 from shared.db import SessionFactory
 from shared.errors import ImportFailed
 from shared.export import iter_preferences_csv
@@ -474,13 +478,33 @@ def test_import_keeps_the_setter_of_an_equal_value(session_factory: SessionFacto
         )
 
 
-def test_merge_changes_only_reasons_that_differ():
-    old_setters = (7, -2, -2, 0, -1, 7, 0, -3)
-    # emergency: same value, not guardian -> keeps 7; attendance: guardian now not -> import;
-    # behavior: same value, still guardian -> keeps -2; staff: value differs -> guardian;
-    # general, foodService, priority, teacher: same value, same kind -> kept
-    mask, setters = merge(0b0000_0111, old_setters, 0b0000_1111, 0b0000_1100)
-    assert (mask, setters) == (0b0000_1111, (7, -1, -2, -2, -1, 7, 0, -3))
+def test_import_changes_only_reasons_that_differ(session_factory: SessionFactory, tmp_path: Path):
+    import_ok(session_factory, write_bundle(tmp_path / "first"))
+    with session_factory.begin() as session:
+        h1 = session.scalar(select(Household.id).where(Household.ext_id == "H1"))
+        old_setters = (7, -2, -2, 0, -1, 7, 0, -3)
+        session.execute(
+            update(preferences)
+            .where(preferences.c.subject_id == h1, preferences.c.channel == 0)
+            .values(mask=0b0000_0111, **dict(zip(SETTER_COLUMNS, old_setters, strict=True)))
+        )
+    changes = replacing(
+        "preferences.csv",
+        "household,H1,householdPhone,5559000,1,1,0,0,0,0,1,0,emergency",
+        "household,H1,householdPhone,5559000,1,1,1,1,0,0,0,0,behavior|staff",
+    )
+
+    summary = import_ok(session_factory, write_bundle(tmp_path / "second", changes))
+
+    assert summary.preferences == FileCounts(updated=1, unchanged=2)
+    with session_factory.begin() as session:
+        # emergency: same value, not a guardian's -> keeps 7; attendance: a guardian's, now not
+        # -> import; behavior: same value, still a guardian's -> kept; staff: turned on by a
+        # guardian -> guardian; general, foodService, priority, teacher: as they were
+        assert stored_preferences(session)[("H1", 0)] == (
+            0b0000_1111,
+            (7, "import", "guardian", "guardian", "import", 7, 0, "staff"),
+        )
 
 
 # --- bad input: the exact problem, and nothing written -------------------------------------
@@ -636,6 +660,15 @@ BAD_INPUT: dict[str, tuple[dict[str, str | None], list[str]]] = {
             "(same subjectType, subjectId, channel)"
         ],
     ),
+    "not a leap year": (
+        replacing("enrollments.csv", "P1,C1,03,2025-08-19,", "P1,C1,03,2025-02-29,"),
+        ["enrollments.csv:2: startDate: '2025-02-29' is not a date (YYYY-MM-DD)"],
+    ),
+    "duplicate person with other addresses": (
+        # The first row of an identifier stands for it: P1's home phone is that of line 2.
+        with_rows("people.csv", "P1,Ann,Lee,1001,,5550009,,,,"),
+        ["people.csv:5: personId: duplicate of line 2 (same personId)"],
+    ),
     "not UTF-8": (
         {},  # written as bytes by the test
         ["people.csv:3: (row): not valid UTF-8"],
@@ -734,7 +767,7 @@ def test_line_numbers_are_physical_lines(session_factory: SessionFactory, tmp_pa
 def test_cells_are_trimmed_and_a_byte_order_mark_is_ignored(
     session_factory: SessionFactory, tmp_path: Path
 ):
-    people = f"\ufeff{PEOPLE_HEADER}\n P1 , Ann ,Lee,,,,,,,\n"
+    people = f"\ufeff{PEOPLE_HEADER}\n P1 ,\tAnn\u00a0,Lee,,,,,,,\n"
     only_people = {name: None for name in BUNDLE} | {"people.csv": people}
 
     summary = import_ok(session_factory, write_bundle(tmp_path, only_people))
@@ -762,3 +795,118 @@ def test_an_empty_start_date_matches_like_any_value(
     assert summary.household_members == FileCounts(unchanged=3)
     with session_factory.begin() as session:
         assert row_counts(session)["household_members"] == 4
+
+
+def test_columns_in_another_order_are_read_the_same(
+    session_factory: SessionFactory, tmp_path: Path
+):
+    def reversed_columns(text: str) -> str:
+        return "".join(",".join(line.split(",")[::-1]) + "\n" for line in text.splitlines())
+
+    reordered = {name: reversed_columns(BUNDLE[name]) for name in ("people.csv", "preferences.csv")}
+
+    assert import_ok(session_factory, write_bundle(tmp_path / "good", reordered)) == FIRST_IMPORT
+    with session_factory.begin() as session:
+        assert export(session) == EXPORT
+
+    long_phone = reversed_columns(f"{PEOPLE_HEADER}\nP4,Dee,Lee,,,{'5' * 40},,,,\n")
+    with session_factory.begin() as session:
+        with pytest.raises(ImportFailed) as failed:
+            import_bundle(session, write_bundle(tmp_path / "bad", {"people.csv": long_phone}))
+    assert failed.value.problems == ["people.csv:2: homePhone: longer than 32 characters"]
+
+
+def test_quoted_cells_are_read_as_csv(session_factory: SessionFactory, tmp_path: Path):
+    changes = replacing("people.csv", "P2,Bob,Lee,", 'P2,"Bob ""Bobby""","Lee, Jr.",') | replacing(
+        "households.csv", "H2,Day Household,", '"H2","Day\nHousehold",'
+    )
+
+    assert import_ok(session_factory, write_bundle(tmp_path, changes)) == FIRST_IMPORT
+    with session_factory.begin() as session:
+        p2 = session.execute(
+            select(Person.first_name, Person.last_name).where(Person.ext_id == "P2")
+        )
+        assert p2.one() == ('Bob "Bobby"', "Lee, Jr.")
+        h2 = session.scalar(select(Household.name).where(Household.ext_id == "H2"))
+        assert h2 == "Day\nHousehold"
+
+
+def test_a_leap_day_is_a_date(session_factory: SessionFactory, tmp_path: Path):
+    changes = replacing("enrollments.csv", "P1,C1,03,2025-08-19,", "P1,C1,03,2024-02-29,")
+
+    import_ok(session_factory, write_bundle(tmp_path, changes))
+
+    with session_factory.begin() as session:
+        starts = session.scalars(select(Enrollment.start_date).order_by(Enrollment.id))
+        assert list(starts) == [date(2024, 2, 29), None]
+
+
+def test_many_rows_are_staged_in_batches(
+    session_factory: SessionFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(staging, "BATCH", 2)
+
+    assert import_ok(session_factory, write_bundle(tmp_path)) == FIRST_IMPORT
+    with session_factory.begin() as session:
+        assert export(session) == EXPORT
+
+
+def test_an_import_after_a_failed_one_in_the_same_transaction(
+    session_factory: SessionFactory, tmp_path: Path
+):
+    bad = write_bundle(tmp_path / "bad", replacing("people.csv", "P2,Bob,Lee", "P2,,Lee"))
+    with session_factory.begin() as session:
+        with pytest.raises(ImportFailed):
+            import_bundle(session, bad)
+        assert import_bundle(session, write_bundle(tmp_path / "good")) == FIRST_IMPORT
+
+
+CONSTRAINTS = """
+SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2
+"""
+INDEXES = """
+SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2
+"""
+
+
+def test_a_first_import_leaves_constraints_and_indexes_as_they_were(
+    pg_session_factory: SessionFactory, tmp_path: Path
+):
+    """Filling an empty table drops its foreign keys and secondary indexes for the load."""
+    with pg_session_factory.begin() as session:
+        before = [session.execute(sql(query)).all() for query in (CONSTRAINTS, INDEXES)]
+
+    import_ok(pg_session_factory, write_bundle(tmp_path))
+
+    with pg_session_factory.begin() as session:
+        assert [session.execute(sql(query)).all() for query in (CONSTRAINTS, INDEXES)] == before
+        with pytest.raises(IntegrityError):  # and they hold
+            with session.begin_nested():
+                session.execute(insert(Enrollment).values(person_id=10**6, calendar_id=1))
+
+
+CELLS = [
+    *("", " ", "x", " x", "x ", "\tx", "x\u00a0", "x\x1f", "a,b"),
+    *("a" * n for n in (16, 17, 32, 33, 64, 65, 100, 101, 200, 201, 254, 255)),
+    *("true", "false", "TRUE", "0", "1", "2", "01", "person", "household", "staff"),
+    *("cellPhone", "textMessage", "pager", "2024-02-29", "2025-02-29", "2025-13-01", "2025-1-01"),
+    *("0000-01-01", "2025-26", "2025-27", "ann@example.org", "ann at example.org", "a b@c"),
+    *("@b", "a@", "a@b c", "emergency|teacher", "teacher|emergency", "emergency||staff"),
+    *("staff|staff", "sms", "emergency|", "a" * 248 + "@b.org", "a" * 249 + "@b.org"),
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[spec.name for spec in SPECS])
+def test_the_fast_path_passes_only_rows_that_the_checks_pass(spec: FileSpec):
+    good = BUNDLE[spec.name].splitlines()[1].split(",")
+    assert [cell_problem(fld, cell) for fld, cell in zip(spec.fields, good, strict=True)] == [
+        None
+    ] * len(good)
+    test = RowTest(spec.fields)
+    assert test(",".join(good), good)
+    for k, fld in enumerate(spec.fields):
+        for cell in CELLS:
+            cells = [*good[:k], cell, *good[k + 1 :]]
+            if test(",".join(cells), cells):
+                assert (cell.strip(), cell_problem(fld, cell)) == (cell, None), fld.column

@@ -1,10 +1,13 @@
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from shared.csv_import.staging import staging_tables
 from shared.csv_import.summary import ImportSummary
 from shared.csv_import.validate import read_bundle
 from shared.csv_import.writing import write_bundle
+from shared.db import is_sqlite
 
 
 def import_bundle(session: Session, directory: Path) -> ImportSummary:
@@ -14,5 +17,13 @@ def import_bundle(session: Session, directory: Path) -> ImportSummary:
     Entities are upserted by their district identifier and link rows by their natural key;
     rows absent from the files are left alone (see shared.csv_import.writing).
     """
-    files = read_bundle(session, Path(directory))
-    return write_bundle(session, files)
+    if not is_sqlite(session):
+        # For this transaction only: memory for the joins and index builds of a big import, and
+        # no JIT, whose compiling costs more than it saves on these one-pass statements.
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
+        session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+        session.execute(text("SET LOCAL jit = off"))
+    with staging_tables(session):
+        files = read_bundle(session, Path(directory))
+        summary = write_bundle(session, files)
+    return summary

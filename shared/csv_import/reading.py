@@ -1,27 +1,33 @@
-"""Reading one CSV file of a bundle into typed rows, noting every problem on the way."""
+"""Reading one CSV file of a bundle row by row, noting every problem on the way.
+
+Lines are read as text: a line without quotes is split on commas, and a plain line whose cells are
+all fine goes through untouched (shared.csv_import.row_test); a line with quotes (a cell may then
+span lines) is parsed by the csv module, and any line that is not plain is checked cell by cell.
+"""
 
 import csv
-from collections.abc import Iterator
+import io
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-from shared.csv_import.formats import SPECS, CellError, FileSpec, Text
+from shared.csv_import.formats import SPECS, CellError, Field, FileSpec
+from shared.csv_import.row_test import RowTest
 
-
-class _Invalid:
-    """The value of a cell that could not be read (or of a column the header lacks)."""
-
-    def __repr__(self) -> str:
-        return "INVALID"
-
-
-INVALID: Final = _Invalid()
 ROW: Final = "(row)"
 HEADER: Final = "(header)"
 FILE: Final = "(file)"
 
 _FILE_ORDER = {spec.name: n for n, spec in enumerate(SPECS)}
+_FIELD_LIMIT = csv.field_size_limit()  # a longer line is parsed by csv, which refuses a longer cell
+
+# A row: its line, a mask of the cells that could not be read (bit k: spec.fields[k], or a column
+# the header lacks), its cells in spec order ("" for none, and for each unreadable cell), and
+# those cells as a line of CSV.
+Row = tuple[int, int, list[str], str]
 
 
 @dataclass
@@ -46,48 +52,130 @@ class Problems:
         return [found[-1] for found in sorted(self._found)]
 
 
-@dataclass(frozen=True, slots=True)  # slots: a bundle holds millions of rows
-class Row:
-    line: int
-    values: tuple[Any, ...]  # in spec.fields order; INVALID where the cell is bad
+class _Unreadable(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
 
 
-@dataclass
-class ParsedFile:
-    spec: FileSpec
-    rows: list[Row]
-    present: frozenset[str]  # the spec's columns that the header has
-    complete: bool  # False when reading stopped early: the file may hold more than `rows`
+class CsvFile:
+    """One file of the bundle. `rows()` reads it; then `present` holds the spec's columns that
+    the header has, and `complete` is False if reading stopped early."""
 
-    def index(self, column: str) -> int:
-        return self.spec.columns.index(column)
+    def __init__(self, path: Path, spec: FileSpec, problems: Problems) -> None:
+        self.path = path
+        self.spec = spec
+        self.problems = problems
+        self.present: frozenset[str] = frozenset()
+        self.complete = True
+        self._all_bad = (1 << len(spec.fields)) - 1
 
+    def rows(self) -> Iterator[Row]:
+        with self.path.open(encoding="utf-8-sig", newline="") as stream:
+            try:
+                yield from self._rows(iter(stream))
+            except UnicodeDecodeError:
+                self._stop(_first_bad_utf8_line(self.path), "not valid UTF-8")
+            except _Unreadable as error:
+                self._stop(error.line, f"{error}; nothing after it read")
 
-def read_file(path: Path, spec: FileSpec, problems: Problems) -> ParsedFile:
-    rows: list[Row] = []
-    positions: dict[str, int] = {}
-    with path.open(encoding="utf-8-sig", newline="") as stream:
-        reader = csv.reader(stream)
-        try:
-            header = next(reader, None)
-            if header is None:
-                problems.add(spec, 1, HEADER, "the file is empty; a header row is required")
-                return ParsedFile(spec, rows, frozenset(), complete=True)
-            positions = _check_header(spec, [cell.strip() for cell in header], problems)
-            for line, cells in _numbered(reader):
+    def _stop(self, line: int, message: str) -> None:
+        self.problems.add(self.spec, line, ROW, message)
+        self.complete = False
+
+    def _rows(self, lines: Iterator[str]) -> Iterator[Row]:
+        first = next(lines, None)
+        if first is None:
+            self.problems.add(self.spec, 1, HEADER, "the file is empty; a header row is required")
+            return
+        number, header = _record(first, lines, 1)
+        header = [cell.strip() for cell in header]
+        positions = _check_header(self.spec, header, self.problems)
+        self.present = frozenset(positions)
+        width = len(header)
+        columns = list(self.spec.columns)
+        fast = len(positions) == width == len(columns)
+        in_order = not fast or header == columns
+        reorder = None if in_order else itemgetter(*(positions[c] for c in columns))
+        test = RowTest([self.spec.field(column) for column in header]) if fast else None
+        for raw in lines:
+            number += 1
+            if '"' in raw or len(raw) > _FIELD_LIMIT:  # a quoted cell may span lines
+                line = number
+                number, cells = _record(raw, lines, number)
                 if cells:
-                    rows.append(_parse_row(spec, line, cells, len(header), positions, problems))
-        except UnicodeDecodeError:
-            problems.add(spec, _first_bad_utf8_line(path), ROW, "not valid UTF-8")
-            return ParsedFile(spec, rows, frozenset(positions), complete=False)
-        except csv.Error as error:
-            problems.add(spec, reader.line_num, ROW, f"{error}; nothing after it read")
-            return ParsedFile(spec, rows, frozenset(positions), complete=False)
-    return ParsedFile(spec, rows, frozenset(positions), complete=True)
+                    yield self._read_slowly(line, cells, width, positions)
+                continue
+            body = raw.rstrip("\r\n")
+            if not body:
+                continue
+            cells = body.split(",")
+            if test is None or not test(body, cells):
+                yield self._read_slowly(number, cells, width, positions)
+            elif reorder is None:
+                yield number, 0, cells, body
+            else:
+                ordered = list(reorder(cells))
+                yield number, 0, ordered, ",".join(ordered)
+
+    def _read_slowly(
+        self, line: int, cells: Sequence[str], width: int, positions: dict[str, int]
+    ) -> Row:
+        """Every cell checked, each problem noted."""
+        spec = self.spec
+        values = [""] * len(spec.fields)
+        if len(cells) != width:
+            self.problems.add(spec, line, ROW, f"{len(cells)} cells, but the header has {width}")
+            return line, self._all_bad, values, _csv_line(values)
+        bad = 0
+        for k, fld in enumerate(spec.fields):
+            position = positions.get(fld.column)
+            if position is None:  # a missing column, reported with the header
+                bad |= 1 << k
+                continue
+            cell = cells[position].strip()
+            problem = cell_problem(fld, cell)
+            if problem is None:
+                values[k] = cell
+            else:
+                self.problems.add(spec, line, fld.column, problem)
+                bad |= 1 << k
+        return line, bad, values, _csv_line(values)
+
+
+def cell_problem(fld: Field, cell: str) -> str | None:
+    """What is wrong with a stripped cell of the column, if anything."""
+    if not cell:
+        return "required, but empty" if fld.required else None
+    try:
+        fld.kind.check(cell)
+    except CellError as error:
+        return str(error)
+    return None
+
+
+def _record(first: str, lines: Iterator[str], number: int) -> tuple[int, list[str]]:
+    """The cells of the record that starts with line `number`, `first`, and the number of the
+    line it ends on; a blank line has no cells. Lines with quotes are parsed by csv."""
+    if '"' not in first and len(first) <= _FIELD_LIMIT:
+        body = first.rstrip("\r\n")
+        return number, body.split(",") if body else []
+    reader = csv.reader(chain([first], lines))  # takes the lines a quoted cell spans
+    try:
+        cells = next(reader)
+    except csv.Error as error:
+        raise _Unreadable(number + reader.line_num - 1, str(error)) from error
+    return number + reader.line_num - 1, cells
+
+
+def _csv_line(cells: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)  # quotes cells with \r or \n
+    return buffer.getvalue().removesuffix("\r\n")
 
 
 def _first_bad_utf8_line(path: Path) -> int:
-    """The decoder reads ahead, so the csv reader's position does not say where it failed."""
+    """The decoder reads ahead, so where the lines stopped does not say where it failed."""
     with path.open("rb") as stream:
         for line, raw in enumerate(stream, 1):
             try:
@@ -95,14 +183,6 @@ def _first_bad_utf8_line(path: Path) -> int:
             except UnicodeDecodeError:
                 return line
     return 1
-
-
-def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
-    """Rows with the physical line they start on (a quoted cell may span lines)."""
-    start = reader.line_num + 1
-    for cells in reader:
-        yield start, cells
-        start = reader.line_num + 1
 
 
 def _check_header(spec: FileSpec, header: list[str], problems: Problems) -> dict[str, int]:
@@ -121,38 +201,3 @@ def _check_header(spec: FileSpec, header: list[str], problems: Problems) -> dict
         if column not in positions:
             problems.add(spec, 1, column, "missing column", len(header) + n)
     return positions
-
-
-def _parse_row(
-    spec: FileSpec,
-    line: int,
-    cells: list[str],
-    width: int,
-    positions: dict[str, int],
-    problems: Problems,
-) -> Row:
-    if len(cells) != width:
-        problems.add(spec, line, ROW, f"{len(cells)} cells, but the header has {width}")
-        return Row(line, (INVALID,) * len(spec.fields))
-    values: list[Any] = []
-    for fld in spec.fields:
-        position = positions.get(fld.column)
-        if position is None:
-            values.append(INVALID)
-            continue
-        cell = cells[position].strip()
-        if not cell:
-            if fld.required:
-                problems.add(spec, line, fld.column, "required, but empty")
-                values.append(INVALID)
-            else:
-                values.append(fld.empty)
-        elif isinstance(fld.parse, Text) and len(cell) <= fld.parse.max_length:
-            values.append(cell)  # the common case, without a call
-        else:
-            try:
-                values.append(fld.parse(cell))
-            except CellError as error:
-                problems.add(spec, line, fld.column, str(error))
-                values.append(INVALID)
-    return Row(line, tuple(values))
