@@ -2,9 +2,9 @@
 
 import os
 from collections.abc import Callable
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Engine, create_engine, event
+from sqlalchemy import ColumnElement, CursorResult, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -98,3 +98,9 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 def code_point_order(session: Session, column: ColumnElement[str]) -> ColumnElement[str]:
     """`column` to sort by code point on both databases, whatever the server's collation."""
     return column.collate("BINARY" if is_sqlite(session) else "C")
+
+
+def rowcount(session: Session, statement: Any) -> int:
+    """Run an INSERT ... SELECT, an UPDATE or a DELETE; how many rows it wrote."""
+    result = session.execute(statement.execution_options(preserve_rowcount=True))
+    return cast(CursorResult[Any], result).rowcount

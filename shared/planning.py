@@ -6,13 +6,11 @@ An undo takes the chunks its original batch finished, with their numbers: each u
 restores what that chunk changed.
 """
 
-from typing import Any
-
-from sqlalchemy import CursorResult, case, func, insert, literal, select, text
+from sqlalchemy import case, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from shared.batch_request import Scope
-from shared.db import is_sqlite
+from shared.db import is_sqlite, rowcount
 from shared.models import (
     Batch,
     BatchChunk,
@@ -54,7 +52,8 @@ def _plan_targets(session: Session, batch: Batch, chunk_size: int) -> None:
         batch.filter_criteria,
     ).subquery()
     number = func.row_number().over(order_by=targets.c.person_id) - 1
-    inserted: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+    targets_planned = rowcount(
+        session,
         insert(batch_targets).from_select(
             ["batch_id", "person_id", "chunk_no", "is_staff"],
             select(
@@ -64,12 +63,11 @@ def _plan_targets(session: Session, batch: Batch, chunk_size: int) -> None:
                 has_active_assignment(targets.c.person_id, batch.as_of),
             ),
         ),
-        execution_options={"preserve_rowcount": True},
     )
     if _sets_household_phone(batch):
         _plan_households(session, batch)
     # Targets are numbered from 0 without gaps, so the chunks are 0 .. ceil(targets / size) - 1.
-    batch.targets = inserted.rowcount
+    batch.targets = targets_planned
     batch.chunks_total = -(-batch.targets // chunk_size)
     if batch.chunks_total:
         session.execute(

@@ -32,10 +32,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from shared.csv_import.formats import ENTITY_TABLES, HOUSEHOLDS, PEOPLE, PREFERENCES, FileSpec
-from shared.csv_import.queries import rowcount
 from shared.csv_import.reading import Problems
 from shared.csv_import.staging import staging
 from shared.csv_import.summary import FileCounts
+from shared.db import rowcount
 from shared.models import preferences
 from shared.models.preferences import SETTER_COLUMNS
 from shared.vocabulary import (

@@ -2,9 +2,9 @@
 
 from collections.abc import Collection, Iterable, Iterator
 from itertools import islice
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
-from sqlalchemy import CursorResult, Table, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -32,9 +32,3 @@ def existing_ext_ids(session: Session, table: Table, ext_ids: Collection[str]) -
     for chunk in chunked(ext_ids):
         found.update(session.scalars(select(column).where(column.in_(chunk))))
     return found
-
-
-def rowcount(session: Session, statement: Any) -> int:
-    """How many rows an INSERT ... SELECT or an UPDATE wrote."""
-    result = session.execute(statement.execution_options(preserve_rowcount=True))
-    return cast(CursorResult[Any], result).rowcount

@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 from shared.csv_import import preference_rows
 from shared.csv_import.bulk_load import loading
 from shared.csv_import.formats import ENTITY_TABLES, PREFERENCES, SPECS, FileSpec, boolean
-from shared.csv_import.queries import rowcount
 from shared.csv_import.staging import staging
 from shared.csv_import.summary import FILE_FIELDS, FileCounts, ImportSummary
 from shared.csv_import.validate import Bundle
+from shared.db import rowcount
 from shared.models import preferences
 
 
