@@ -46,8 +46,8 @@ define MIGRATION_SCRIPT
 import sys
 import tempfile
 
-from shared.db import make_engine
-from shared.migrate import revision, upgrade
+from shared.core.db import make_engine
+from shared.core.migrate import revision, upgrade
 
 with tempfile.TemporaryDirectory() as scratch:
     engine = make_engine(f"sqlite:///{scratch}/head.sqlite3")

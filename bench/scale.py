@@ -70,7 +70,7 @@ from bench.stack import (
     stack_env,
     start_services,
 )
-from shared.demo import write_demo_bundle
+from shared.imports.demo import write_demo_bundle
 from tests.support.processes import wait_until
 from tests.support.services import libpq_url, postgres_database
 

@@ -114,7 +114,7 @@ class Export:
 
 @dataclass(frozen=True)
 class Imported:
-    bundle_seconds: float  # shared.demo.write_demo_bundle
+    bundle_seconds: float  # shared.imports.demo.write_demo_bundle
     seconds: float
     peak_mb: float
 

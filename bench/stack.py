@@ -29,7 +29,7 @@ from typing import Any
 import redis
 from sqlalchemy import func, select
 
-from shared.db import make_engine, make_session_factory
+from shared.core.db import make_engine, make_session_factory
 from shared.models import Calendar, School
 from tests.support.processes import REPO_ROOT, celery_worker_command, log_tail, stop, wait_until
 from tests.support.services import REDIS_CLAIM_PREFIX, free_port
@@ -116,7 +116,7 @@ def cpb(env: Mapping[str, str], *args: str, stdin: str = "") -> str:
 def cpb_run(env: Mapping[str, str], *args: str, stdin: str = "") -> Ran:
     """`cpb args`, timed; reaped with os.wait4 for its peak memory. Output goes through
     temporary files, not pipes, which would have to be served while it runs."""
-    command = [sys.executable, "-c", "from web.cli import main; main()", *args]
+    command = [sys.executable, "-c", "from cli.main import main; main()", *args]
     with (
         tempfile.TemporaryFile() as given,
         tempfile.TemporaryFile() as out,

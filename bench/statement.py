@@ -12,8 +12,8 @@ keeps no change log, so it cannot be undone: that is the work the product does o
 from datetime import date
 from typing import Any
 
+from shared.core.vocabulary import ADDRESS_COLUMN, CHANNELS, HOUSEHOLD_PHONE, REASONS, STAFF_BIT
 from shared.models.preferences import SETTER_COLUMNS
-from shared.vocabulary import ADDRESS_COLUMN, CHANNELS, HOUSEHOLD_PHONE, REASONS, STAFF_BIT
 
 Counts = dict[str, dict[str, int | None]]  # channel -> reason -> changed (None: noChange)
 

@@ -1,1 +1,14 @@
-"""Domain and persistence shared by the web app and the worker. Imports neither Flask nor Celery."""
+"""The domain and its persistence, used by the web app, the worker and the command line.
+
+Packages, from the bottom layer up (a package imports only those below it; import-linter
+checks it, see pyproject.toml):
+
+- `core`: settings, database engines and sessions, errors, the vocabulary, the request contract
+- `models`: the tables (and `migrations/`, their Alembic history)
+- `access`: users, passwords, API tokens, roles, a school admin's reach, the audit log
+- `people` and `filters`: one person's preferences (view, edit, search, export); saved filters
+- `batches` (with `batches.pipeline`) and `imports`: batches from request to result and undo;
+  district data in
+
+Nothing here imports Flask or Celery.
+"""

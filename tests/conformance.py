@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shared.db import SessionFactory
-from shared.filter_service import create_filter
+from shared.core.db import SessionFactory
+from shared.filters.service import create_filter
 
 CONFORMANCE_DIR = Path(
     os.environ.get("CPB_CONFORMANCE_DIR")

@@ -12,8 +12,8 @@ from typing import NoReturn
 import pytest
 from sqlalchemy import Engine
 
-from shared.db import SessionFactory, make_engine, make_session_factory
-from shared.migrate import upgrade
+from shared.core.db import SessionFactory, make_engine, make_session_factory
+from shared.core.migrate import upgrade
 from tests.support import processes, services, stack
 from tests.support.web import EnqueueRecorder, add_district, add_user
 

@@ -13,11 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from shared.accounts import create_user
-from shared.db import SessionFactory
+from shared.access.accounts import create_user
+from shared.access.tokens import create_token, revoke_token
+from shared.core.db import SessionFactory
+from shared.core.vocabulary import CHANNELS, REASONS
 from shared.models import AuditEntry, Batch, BatchChunk, Filter
-from shared.tokens import create_token, revoke_token
-from shared.vocabulary import CHANNELS, REASONS
 from tests.support.district import District
 from tests.support.web import PASSWORD, EnqueueRecorder, csrf_token, error_of, make_app
 from web.access import PUBLIC, RULES

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from shared.accounts import (
+from shared.access.accounts import (
     MAX_FAILED_LOGINS,
     authenticate,
     create_user,
@@ -15,11 +15,11 @@ from shared.accounts import (
     record_audit,
     user_school_ext_ids,
 )
-from shared.db import SessionFactory
-from shared.errors import Conflict, InvalidRequest, NotFound
+from shared.access.tokens import create_token, user_for_token
+from shared.core.db import SessionFactory
+from shared.core.errors import Conflict, InvalidRequest, NotFound
 from shared.models import ApiToken, AuditEntry, School, User
 from shared.models.base import utcnow
-from shared.tokens import create_token, user_for_token
 from tests.support.web import audit_rows
 
 PASSWORD = "correct horse battery"

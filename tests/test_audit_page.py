@@ -10,10 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from shared.accounts import record_audit
-from shared.audit_view import ACTIONS, list_audit
-from shared.db import SessionFactory
-from shared.errors import InvalidRequest
+from shared.access.accounts import record_audit
+from shared.access.audit import ACTIONS, list_audit
+from shared.core.db import SessionFactory
+from shared.core.errors import InvalidRequest
 from shared.models import ApiToken, AuditEntry, School
 from shared.models.base import utcnow
 from tests.support.web import Page, add_token, add_user, bearer, error_of, log_in, make_app

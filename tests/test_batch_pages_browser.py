@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from shared.db import SessionFactory
-from shared.settings import Settings
+from shared.core.db import SessionFactory
+from shared.core.settings import Settings
 from tests.support.browser import browser_page, serving
 from tests.support.processes import celery_worker, wait_until
 from tests.test_safer_batches import waiting_on_locks

@@ -4,7 +4,7 @@ import threading
 
 from sqlalchemy import func, select, text
 
-from shared.batch_service import submit_batch
+from shared.batches.service import submit_batch
 from shared.models import AuditEntry, Batch
 from tests.support.district import District
 from tests.support.driver import TODAY

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from shared.db import SessionFactory
+from shared.core.db import SessionFactory
 from shared.models import Batch
 from tests.support.browser import browser_page, serving
 from tests.support.web import PASSWORD, EnqueueRecorder, add_district, add_user, make_app

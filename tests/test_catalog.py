@@ -1,6 +1,6 @@
 from datetime import date
 
-from shared.catalog import current_school_year
+from shared.batches.catalog import current_school_year
 from tests.support.district import District
 
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from shared.change_log_csv import HEADER, iter_changes_csv
-from shared.db import SessionFactory
-from shared.errors import NotFound
+from shared.batches.change_log import HEADER, iter_changes_csv
+from shared.core.db import SessionFactory
+from shared.core.errors import NotFound
 from shared.models import change_log, preferences
 from tests.support.district import District
 from tests.support.driver import run_batch

@@ -6,10 +6,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from shared.db import make_engine, make_session_factory
+from cli.main import cli
+from shared.access.tokens import user_for_token
+from shared.core.db import make_engine, make_session_factory
 from shared.models import AuditEntry, Person
-from shared.tokens import user_for_token
-from web.cli import cli
 
 PEOPLE = (
     "personId,firstName,lastName,studentNumber,staffNumber,homePhone,workPhone,cellPhone,"

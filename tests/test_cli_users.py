@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select, update
 
-from shared.accounts import authenticate
-from shared.db import SessionFactory, make_engine, make_session_factory
+from cli.main import cli
+from shared.access.accounts import authenticate
+from shared.access.tokens import token_user
+from shared.core.db import SessionFactory, make_engine, make_session_factory
 from shared.models import ApiToken, School
-from shared.tokens import token_user
 from tests.support.web import audit_rows
-from web.cli import cli
 
 PASSWORD = "a long enough password"
 NEW_YORK = ZoneInfo("America/New_York")

@@ -3,8 +3,8 @@ final export row for row. Chunks of 3 targets, so every case runs in several chu
 
 import pytest
 
-from shared.csv_import import import_bundle
-from shared.export import iter_preferences_csv
+from shared.imports.native import import_bundle
+from shared.people.export import iter_preferences_csv
 from tests.conformance import CONFORMANCE_DIR, Case, case_names, request_of, sorted_rows
 from tests.support.driver import run_batch
 

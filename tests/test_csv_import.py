@@ -11,13 +11,12 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared.csv_import import FileCounts, ImportSummary, import_bundle, staging
-from shared.csv_import.formats import SPECS, FileSpec
-from shared.csv_import.reading import cell_problem
-from shared.csv_import.row_test import RowTest
-from shared.db import SessionFactory
-from shared.errors import ImportFailed
-from shared.export import iter_preferences_csv
+from shared.core.db import SessionFactory
+from shared.core.errors import ImportFailed
+from shared.imports.native import FileCounts, ImportSummary, import_bundle, staging
+from shared.imports.native.formats import SPECS, FileSpec
+from shared.imports.native.plain_lines import RowTest
+from shared.imports.native.reading import cell_problem
 from shared.models import (
     Calendar,
     DistrictAssignment,
@@ -30,6 +29,7 @@ from shared.models import (
     preferences,
 )
 from shared.models.preferences import SETTER_COLUMNS
+from shared.people.export import iter_preferences_csv
 
 PREFERENCES_HEADER = (
     "subjectType,subjectId,channel,address,emergency,attendance,behavior,staff,general,"

@@ -5,7 +5,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from shared.db import SessionFactory, read_session
+from shared.core.db import SessionFactory, read_session
 from shared.models import School
 
 

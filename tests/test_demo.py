@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from shared.csv_import import FileCounts, import_bundle
-from shared.csv_import.formats import SPECS
-from shared.db import SessionFactory
-from shared.demo import load_demo, write_demo_bundle
-from shared.export import iter_preferences_csv
+from shared.core.db import SessionFactory
+from shared.imports.demo import load_demo, write_demo_bundle
+from shared.imports.native import FileCounts, import_bundle
+from shared.imports.native.formats import SPECS
 from shared.models import Enrollment, Person, preferences
+from shared.people.export import iter_preferences_csv
 
 TODAY = date(2025, 10, 15)
 

@@ -19,7 +19,7 @@ import pytest
 from tests.support.browser import browser_page
 from tests.support.processes import REPO_ROOT, background_process, wait_until
 
-CPB = [sys.executable, "-c", "from web.cli import main; main()"]
+CPB = [sys.executable, "-c", "from cli.main import main; main()"]
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from shared.csv_import import import_bundle
-from shared.db import SessionFactory
-from shared.errors import NotFound
-from shared.export import HEADER, iter_preferences_csv, write_preferences_csv
+from shared.core.db import SessionFactory
+from shared.core.errors import NotFound
+from shared.core.vocabulary import REASONS
+from shared.imports.native import import_bundle
 from shared.models import Base, Person, preferences
-from shared.person_view import person_preferences
-from shared.vocabulary import REASONS
+from shared.people.export import HEADER, iter_preferences_csv, write_preferences_csv
+from shared.people.view import person_preferences
 from tests.support.district import District
 
 HEADER_LINE = ",".join(HEADER) + "\r\n"

@@ -3,7 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from shared.db import SessionFactory
+from shared.core.db import SessionFactory
 from shared.models import Base
 
 

@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
-from shared.db import SessionFactory
+from shared.core.db import SessionFactory
+from shared.core.vocabulary import REASONS
 from shared.models import AuditEntry, preferences
-from shared.vocabulary import REASONS
 from tests.support.district import District
 from tests.support.web import add_token, add_user, bearer, error_of, log_in, make_app
 from tests.test_preference_edit import wait_for_a_lock_wait

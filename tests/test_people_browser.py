@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from shared.db import SessionFactory
+from shared.core.db import SessionFactory
 from shared.models import Person
-from shared.person_view import person_preferences
+from shared.people.view import person_preferences
 from tests.support.browser import browser_page, serving
 from tests.support.district import District
 from tests.support.web import PASSWORD, add_user, make_app

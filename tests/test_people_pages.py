@@ -8,10 +8,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from shared.db import SessionFactory
+from shared.core.db import SessionFactory
+from shared.core.vocabulary import CHANNELS
 from shared.models import AuditEntry, Person, preferences
-from shared.person_view import household_preferences, person_preferences
-from shared.vocabulary import CHANNELS
+from shared.people.view import household_preferences, person_preferences
 from tests.support.district import District
 from tests.support.web import Page, add_user, log_in, make_app
 

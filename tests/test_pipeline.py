@@ -6,9 +6,9 @@ import csv
 import io
 from datetime import UTC, date, datetime
 
-from shared import pipeline
-from shared.batch_service import get_batch, submit_batch
-from shared.batch_view import batch_view
+from shared.batches.pipeline import steps as pipeline
+from shared.batches.service import get_batch, submit_batch
+from shared.batches.views import batch_view
 from tests.support.processes import celery_beat, celery_worker, wait_until
 from tests.support.stack import (
     AGAIN_COUNTS,

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from shared import pipeline
-from shared.batch_actions import cancel_batch
-from shared.batch_service import get_batch, submit_batch
-from shared.batch_view import batch_view
+from shared.batches.actions import cancel_batch
+from shared.batches.pipeline import steps as pipeline
+from shared.batches.pipeline.steps import APPLY_CHUNK, PLAN, Message
+from shared.batches.service import get_batch, submit_batch
+from shared.batches.views import batch_view
 from shared.models import Batch
-from shared.pipeline import APPLY_CHUNK, PLAN, Message
 from tests.support.district import District
 from tests.support.driver import TODAY, drain
 

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, text
 
-from shared.db import SessionFactory
-from shared.errors import InvalidRequest, NotFound
+from shared.core.db import SessionFactory
+from shared.core.errors import InvalidRequest, NotFound
+from shared.core.vocabulary import CHANNELS, REASONS
 from shared.models import AuditEntry, preferences
 from shared.models.preferences import SETTER_COLUMNS
-from shared.person_view import household_preferences, person_preferences
-from shared.preference_edit import edit_household_preferences, edit_person_preferences
-from shared.vocabulary import CHANNELS, REASONS
+from shared.people.edit import edit_household_preferences, edit_person_preferences
+from shared.people.view import household_preferences, person_preferences
 from tests.support.district import District
 from tests.support.driver import run_batch
 

@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from shared.batch_service import submit_batch
-from shared.db import SessionFactory
-from shared.errors import InvalidRequest
-from shared.filter_service import create_filter
+from shared.batches.service import submit_batch
+from shared.core.db import SessionFactory
+from shared.core.errors import InvalidRequest
+from shared.filters.service import create_filter
 from shared.models import Batch, preferences
 from tests.support.district import District
 from tests.support.driver import TODAY, run_batch

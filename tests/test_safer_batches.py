@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from shared.db import SessionFactory
+from shared.core.db import SessionFactory
 from tests.support.processes import wait_until
 from tests.support.results import result_table
 from tests.support.stack import (

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from shared.db import SessionFactory
+from shared.core.db import SessionFactory
 from tests.support.district import District
 from tests.support.web import (
     add_district,

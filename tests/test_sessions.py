@@ -13,12 +13,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from shared.accounts import MAX_FAILED_LOGINS_PER_ADDRESS, authenticate, login_throttled
-from shared.db import SessionFactory
-from shared.errors import ConfigurationError
+from shared.access.accounts import (
+    MAX_FAILED_LOGINS_PER_ADDRESS,
+    authenticate,
+    login_throttled,
+)
+from shared.core.db import SessionFactory
+from shared.core.errors import ConfigurationError
+from shared.core.settings import Settings
 from shared.models import AuditEntry, Batch, User
 from shared.models.base import utcnow
-from shared.settings import Settings
 from tests.support.district import District
 from tests.support.web import (
     PASSWORD,

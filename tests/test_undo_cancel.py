@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from shared import pipeline
-from shared.batch_actions import apply_preview, cancel_batch, undo_batch
-from shared.batch_service import submit_batch
-from shared.db import SessionFactory
-from shared.errors import Conflict
-from shared.export import iter_preferences_csv
-from shared.filter_service import create_filter
+from shared.batches.actions import apply_preview, cancel_batch, undo_batch
+from shared.batches.pipeline import steps as pipeline
+from shared.batches.service import submit_batch
+from shared.core.db import SessionFactory
+from shared.core.errors import Conflict
+from shared.core.vocabulary import CHANNELS, REASON_BIT, SETTER_GUARDIAN
+from shared.filters.service import create_filter
 from shared.models import Person, preferences
 from shared.models.preferences import SETTER_COLUMNS
-from shared.person_view import person_preferences
-from shared.vocabulary import CHANNELS, REASON_BIT, SETTER_GUARDIAN
+from shared.people.export import iter_preferences_csv
+from shared.people.view import person_preferences
 from tests.support.district import District
 from tests.support.driver import TODAY, drain, run_apply, run_batch, run_undo, view_of
 from tests.support.results import result_table

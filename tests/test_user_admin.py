@@ -1,4 +1,4 @@
-"""Managing users (shared/user_admin.py) on SQLite and PostgreSQL: the list, changes of role,
+"""Managing users (shared/access/users.py) on SQLite and PostgreSQL: the list, changes of role,
 schools and password, each refusal with nothing changed, the last district admin, the audit."""
 
 from dataclasses import replace
@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash
 
-from shared.accounts import create_user
-from shared.db import SessionFactory
-from shared.errors import Conflict, InvalidRequest, NotFound
+from shared.access.accounts import create_user
+from shared.access.users import UserView, get_user, list_users, update_user
+from shared.core.db import SessionFactory
+from shared.core.errors import Conflict, InvalidRequest, NotFound
 from shared.models import AuditEntry, School, User
-from shared.user_admin import UserView, get_user, list_users, update_user
 from tests.support.web import audit_rows
 
 PASSWORD = "correct horse battery"

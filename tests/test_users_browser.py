@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from shared.db import SessionFactory
+from shared.access.tokens import token_user
+from shared.core.db import SessionFactory
 from shared.models import ApiToken
-from shared.tokens import token_user
 from tests.support.browser import browser_page, serving
 from tests.support.web import PASSWORD, add_user, bearer, make_app
 

@@ -15,11 +15,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
-from shared.accounts import authenticate, create_user
-from shared.db import SessionFactory
+from shared.access.accounts import authenticate, create_user
+from shared.access.tokens import create_token, revoke_token
+from shared.access.users import list_users
+from shared.core.db import SessionFactory
 from shared.models import ApiToken, AuditEntry, School
-from shared.tokens import create_token, revoke_token
-from shared.user_admin import list_users
 from tests.support.web import PASSWORD, Page, bearer, log_in, make_app
 
 CREATED = datetime(2025, 10, 15, 8, 1, tzinfo=UTC)

@@ -16,13 +16,13 @@ from celery import Celery
 from flask.testing import FlaskClient
 from sqlalchemy import insert, select, update
 
-from shared.batch_request import TEXT_REFUSAL
-from shared.db import SessionFactory, make_engine, make_session_factory
-from shared.export import iter_preferences_csv
+from shared.batches.request import TEXT_REFUSAL
+from shared.core.db import SessionFactory, make_engine, make_session_factory
+from shared.core.settings import Settings
+from shared.core.vocabulary import CHANNELS, REASONS, SETTER_GUARDIAN, mask_of
 from shared.models import AuditEntry, Batch, Household, HouseholdMember, Person, preferences
-from shared.person_view import person_preferences
-from shared.settings import Settings
-from shared.vocabulary import CHANNELS, REASONS, SETTER_GUARDIAN, mask_of
+from shared.people.export import iter_preferences_csv
+from shared.people.view import person_preferences
 from tests.support.services import free_port
 from tests.support.web import (
     EnqueueRecorder,

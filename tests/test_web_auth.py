@@ -7,7 +7,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from shared.db import SessionFactory
+from shared.core.db import SessionFactory
 from shared.models import AuditEntry
 from tests.support.web import (
     PASSWORD,

@@ -10,10 +10,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from shared import catalog
-from shared.db import SessionFactory
+from shared.batches import catalog
+from shared.core.db import SessionFactory
+from shared.core.vocabulary import CHANNELS, REASONS
 from shared.models import Batch, BatchChunk
-from shared.vocabulary import CHANNELS, REASONS
 from tests.support.web import (
     EnqueueRecorder,
     Page,

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.errors import ConfigurationError
-from shared.settings import Settings
+from shared.core.errors import ConfigurationError
+from shared.core.settings import Settings
 from worker.celery_app import celery_config
 
 

@@ -6,7 +6,7 @@ the login session), answers 401 (API) or the sign-in page (pages) when there is 
 when the caller's role is not among the endpoint's roles. An endpoint without a rule is refused:
 a route added without one never opens by mistake, and a test lists every route and fails on it.
 What a role may do *within* an endpoint (a school admin's own schools and filters) is decided by
-the services, with shared/access.py.
+the services, with shared/access/reach.py.
 """
 
 import logging
@@ -17,10 +17,10 @@ from flask_login import current_user
 from werkzeug.exceptions import Unauthorized
 from werkzeug.wrappers import Response
 
-from shared.accounts import record_audit
-from shared.errors import Forbidden
+from shared.access.accounts import record_audit
+from shared.access.tokens import record_token_refused, record_token_use, token_user
+from shared.core.errors import Forbidden
 from shared.models.accounts import ROLES
-from shared.tokens import record_token_refused, record_token_use, token_user
 from web.auth import Principal, current_principal, set_token_principal
 from web.services import services
 

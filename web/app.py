@@ -11,8 +11,8 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect
 
-from shared.db import SessionFactory, make_engine, make_session_factory
-from shared.settings import Settings
+from shared.core.db import SessionFactory, make_engine, make_session_factory
+from shared.core.settings import Settings
 from web.access import register_access
 from web.api import make_api_blueprint
 from web.auth import current_principal, register_login

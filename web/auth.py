@@ -1,6 +1,6 @@
 """Who is asking: the login session (Flask-Login) for pages, a bearer token or the session for
 the API. What each role may call is in web/access.py; what a school admin may reach within a
-call (their schools, their filters), in shared/access.py, applied by the services."""
+call (their schools, their filters), in shared/access/reach.py, applied by the services."""
 
 from typing import Final
 

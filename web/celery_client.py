@@ -7,7 +7,7 @@ from typing import Any
 
 from celery import Celery
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 from worker.celery_app import create_celery
 
 BROKER_TIMEOUT_SECONDS = 2.0

@@ -13,7 +13,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from shared.errors import Conflict, CpbError, Forbidden, InvalidRequest, NotFound
+from shared.core.errors import Conflict, CpbError, Forbidden, InvalidRequest, NotFound
 from web.access import record_refusal
 
 log = logging.getLogger(__name__)

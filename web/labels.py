@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from shared.vocabulary import MODE_LABELS
+from shared.core.vocabulary import MODE_LABELS
 
 CHANNEL_LABELS: Final = {
     "householdPhone": "Household Phone",

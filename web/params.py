@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import request
 
-from shared.errors import InvalidRequest
+from shared.core.errors import InvalidRequest
 
 
 def json_object_body() -> dict[str, Any]:

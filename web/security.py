@@ -24,7 +24,7 @@ from werkzeug.exceptions import Unauthorized
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 
 CONTENT_SECURITY_POLICY: Final = "; ".join(
     [

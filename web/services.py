@@ -7,8 +7,8 @@ from typing import Any, Final
 
 from flask import Flask, current_app
 
-from shared.db import SessionFactory
-from shared.settings import Settings
+from shared.core.db import SessionFactory
+from shared.core.settings import Settings
 
 EXTENSION: Final = "cpb"
 

@@ -9,9 +9,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from shared.batch_actions import apply_preview, cancel_batch, undo_batch
-from shared.batch_service import submit_batch
-from shared.pipeline import PLAN, Message
+from shared.batches.actions import apply_preview, cancel_batch, undo_batch
+from shared.batches.pipeline.steps import PLAN, Message
+from shared.batches.service import submit_batch
 from web.auth import Principal, db_user
 from web.services import services
 

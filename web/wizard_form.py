@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, Final
 
-from shared.vocabulary import CHANNELS, REASONS
+from shared.core.vocabulary import CHANNELS, REASONS
 
 SCOPE_CONTROLS: Final = ("schoolYear", "schoolId", "calendarId")
 CHANGES_PREFIX: Final = "changes."

@@ -4,7 +4,7 @@ from typing import Any
 
 from celery import Celery
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 
 SWEEP = "batches.sweep"
 

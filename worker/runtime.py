@@ -5,9 +5,9 @@ from functools import cache
 
 from celery import Celery
 
-from shared.db import SessionFactory, make_engine, make_session_factory
-from shared.pipeline import Message
-from shared.settings import Settings
+from shared.batches.pipeline.steps import Message
+from shared.core.db import SessionFactory, make_engine, make_session_factory
+from shared.core.settings import Settings
 
 
 def settings_of(app: Celery) -> Settings:

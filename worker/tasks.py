@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from celery import Task, shared_task
 
-from shared import pipeline
+from shared.batches.pipeline import steps as pipeline
 from worker.runtime import now, send, session_factory, settings_of
 
 log = logging.getLogger(__name__)

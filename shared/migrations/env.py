@@ -9,7 +9,7 @@ target_metadata = Base.metadata
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        raise RuntimeError("run migrations through shared.migrate.upgrade(engine)")
+        raise RuntimeError("run migrations through shared.core.migrate.upgrade(engine)")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -2,14 +2,14 @@
 
 Channel 0 (householdPhone) rows belong to a household, channels 1-5 to a person, so `subject_id`
 is a household id or a person id according to the channel. Each reason keeps its last setter
-(see shared.vocabulary). The updated columns are in no index, and PostgreSQL keeps the table at a
-low fillfactor so that batch updates stay HOT.
+(see shared.core.vocabulary). The updated columns are in no index, and PostgreSQL keeps the table
+at a low fillfactor so that batch updates stay HOT.
 """
 
 from sqlalchemy import Column, Integer, SmallInteger, Table
 
+from shared.core.vocabulary import REASONS
 from shared.models.base import Base
-from shared.vocabulary import REASONS
 
 SETTER_COLUMNS = tuple(
     "setter_" + "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in reason)

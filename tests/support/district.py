@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from shared.csv_import.preference_rows import ensure_rows
+from shared.core.vocabulary import CHANNELS, REASON_BIT
+from shared.imports.native.preference_rows import ensure_rows
 from shared.models import (
     Calendar,
     DistrictAssignment,
@@ -19,7 +20,6 @@ from shared.models import (
     preferences,
 )
 from shared.models.preferences import SETTER_COLUMNS
-from shared.vocabulary import CHANNELS, REASON_BIT
 
 YEAR = "2025-26"
 FIRST_DAY = date(2025, 8, 19)

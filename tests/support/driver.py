@@ -6,11 +6,11 @@ Celery worker process (tests/test_pipeline.py)."""
 from datetime import UTC, date, datetime
 from typing import Any
 
-from shared import pipeline
-from shared.batch_actions import apply_preview, undo_batch
-from shared.batch_service import get_batch, submit_batch
-from shared.batch_view import batch_view
-from shared.db import SessionFactory
+from shared.batches.actions import apply_preview, undo_batch
+from shared.batches.pipeline import steps as pipeline
+from shared.batches.service import get_batch, submit_batch
+from shared.batches.views import batch_view
+from shared.core.db import SessionFactory
 
 TODAY = date(2025, 10, 15)
 

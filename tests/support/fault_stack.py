@@ -20,11 +20,11 @@ from typing import Any
 import redis
 from sqlalchemy import Engine
 
-from shared.accounts import create_user
-from shared.csv_import import import_bundle
-from shared.db import SessionFactory
-from shared.settings import Settings
-from shared.tokens import create_token
+from shared.access.accounts import create_user
+from shared.access.tokens import create_token
+from shared.core.db import SessionFactory
+from shared.core.settings import Settings
+from shared.imports.native import import_bundle
 from tests.support.processes import celery_beat, celery_worker, wait_until
 from tests.support.stack import BUNDLE, FINAL, empty_tables
 from web import create_app

@@ -5,7 +5,7 @@ A failpoint is a trigger the test installs in the test database: a row (or state
 matches its condition waits on an advisory lock the test holds, so a worker stops exactly there,
 in the middle of its transaction, until the test has done its damage. The product's code is the
 code that runs; only the database is told to wait. Each connection names its process
-(`cpb-worker <pid>`, see shared/db.py), so the test knows whom to kill.
+(`cpb-worker <pid>`, see shared/core/db.py), so the test knows whom to kill.
 """
 
 import contextlib

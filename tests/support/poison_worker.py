@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shared import pipeline
+from shared.batches.pipeline import steps as pipeline
 from shared.models import Batch, BatchChunk
 from shared.models.batches import ACTIVE_STATUSES
 from worker import app

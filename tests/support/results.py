@@ -1,6 +1,6 @@
 """Expected result tables, written as `channel__reason=n` for the cells a batch sets."""
 
-from shared.vocabulary import CHANNELS, REASONS
+from shared.core.vocabulary import CHANNELS, REASONS
 
 Table = dict[str, dict[str, int | None]]
 

@@ -14,9 +14,9 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
-from shared.db import SessionFactory
+from shared.core.db import SessionFactory
+from shared.core.settings import Settings
 from shared.models import Base
-from shared.settings import Settings
 from tests.support.processes import REPO_ROOT, celery_worker, wait_until
 from tests.support.results import result_table
 from web import create_app
@@ -93,7 +93,7 @@ def empty_tables(engine: Engine) -> None:
 
 def cpb(env: dict[str, str], *args: str, stdin: str = "") -> str:
     done = subprocess.run(
-        [sys.executable, "-c", "from web.cli import main; main()", *args],
+        [sys.executable, "-c", "from cli.main import main; main()", *args],
         cwd=REPO_ROOT,
         env=env,
         input=stdin,

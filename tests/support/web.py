@@ -12,11 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from shared.accounts import create_user
-from shared.db import SessionFactory
+from shared.access.accounts import create_user
+from shared.access.tokens import create_token
+from shared.core.db import SessionFactory
+from shared.core.settings import Settings
 from shared.models import AuditEntry, Batch, Calendar, Filter, School
-from shared.settings import Settings
-from shared.tokens import create_token
 from web import create_app
 from web.access import PUBLIC, RULES
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from flask import Blueprint
 
-from shared.audit_view import audit_entry_view, list_audit
+from shared.access.audit import audit_entry_view, list_audit
 from web.params import optional_arg, positive_int_arg
 from web.services import services
 

@@ -4,9 +4,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from shared.batch_service import list_batches, visible_batch
-from shared.batch_view import batch_view, batch_views
-from shared.errors import InvalidRequest
+from shared.batches.service import list_batches, visible_batch
+from shared.batches.views import batch_view, batch_views
+from shared.core.errors import InvalidRequest
 from web.auth import db_user, require_principal
 from web.params import json_object_body, optional_arg, positive_int_arg
 from web.services import services

@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response
 
-from shared.batch_service import visible_batch
-from shared.change_log_csv import iter_changes_csv
-from shared.db import read_session
+from shared.batches.change_log import iter_changes_csv
+from shared.batches.service import visible_batch
+from shared.core.db import read_session
 from web.auth import db_user, require_principal
 from web.services import services
 

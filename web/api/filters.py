@@ -4,7 +4,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from shared.filter_service import create_filter, filter_view, list_filters
+from shared.filters.service import create_filter, filter_view, list_filters
 from web.auth import db_user, require_principal
 from web.params import json_object_body
 from web.services import services

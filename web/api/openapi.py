@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Blueprint
 
-from shared.audit_view import ACTIONS
+from shared.access.audit import ACTIONS
+from shared.core.vocabulary import CHANNELS, MODES, OPTIONS, REASONS
 from shared.models.batches import ACTIVE_STATUSES, FINAL_STATUSES
-from shared.vocabulary import CHANNELS, MODES, OPTIONS, REASONS
 
 Schema = dict[str, Any]
 

@@ -7,11 +7,11 @@ from typing import Any
 from flask import Blueprint, Response
 from sqlalchemy.orm import Session
 
-from shared.access import ensure_household_id_allowed, ensure_person_id_allowed
-from shared.db import in_transaction, read_session
-from shared.export import iter_preferences_csv
-from shared.person_view import household_preferences, person_preferences
-from shared.preference_edit import edit_household_preferences, edit_person_preferences
+from shared.access.reach import ensure_household_id_allowed, ensure_person_id_allowed
+from shared.core.db import in_transaction, read_session
+from shared.people.edit import edit_household_preferences, edit_person_preferences
+from shared.people.export import iter_preferences_csv
+from shared.people.view import household_preferences, person_preferences
 from web.auth import db_user, require_principal
 from web.params import json_object_body
 from web.services import services

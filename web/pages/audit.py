@@ -6,7 +6,7 @@ from typing import Any, Final
 
 from flask import Blueprint, render_template
 
-from shared.audit_view import ACTIONS, audit_entry_view, list_audit
+from shared.access.audit import ACTIONS, audit_entry_view, list_audit
 from web.params import optional_arg, page_count, positive_int_arg
 from web.services import services
 

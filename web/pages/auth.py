@@ -5,7 +5,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
-from shared.accounts import ACTION_LOGOUT, authenticate, login_throttled, record_audit
+from shared.access.accounts import ACTION_LOGOUT, authenticate, login_throttled, record_audit
 from web.auth import Principal, require_principal
 from web.security import begin_session, end_session
 from web.services import services

@@ -6,11 +6,11 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from shared.batch_service import list_batches, visible_batch
-from shared.batch_view import batch_view, batch_views
-from shared.errors import Conflict
+from shared.batches.service import list_batches, visible_batch
+from shared.batches.views import batch_view, batch_views
+from shared.core.errors import Conflict
+from shared.core.vocabulary import CHANNELS, MODE_LABELS, REASONS
 from shared.models.batches import ACTIVE_STATUSES, FINAL_STATUSES
-from shared.vocabulary import CHANNELS, MODE_LABELS, REASONS
 from web import submission
 from web.auth import db_user, require_principal
 from web.labels import CHANNEL_LABELS, REASON_LABELS

@@ -11,18 +11,18 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from shared.access import ensure_person_id_allowed
-from shared.db import in_transaction
-from shared.errors import InvalidRequest, NotFound
-from shared.person_search import find_people
-from shared.person_view import person_preferences
-from shared.preference_edit import (
+from shared.access.reach import ensure_person_id_allowed
+from shared.core.db import in_transaction
+from shared.core.errors import InvalidRequest, NotFound
+from shared.core.vocabulary import OPTIONS, REASONS
+from shared.people.edit import (
     HOUSEHOLD_CHANNEL,
     SETTERS,
     edit_household_preferences,
     edit_person_preferences,
 )
-from shared.vocabulary import OPTIONS, REASONS
+from shared.people.search import find_people
+from shared.people.view import person_preferences
 from web.auth import db_user, require_principal
 from web.labels import CHANNEL_LABELS, OPTION_LABELS, REASON_LABELS, field_label
 from web.services import services

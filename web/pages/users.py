@@ -12,12 +12,12 @@ from typing import Final
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from shared.accounts import create_user
-from shared.catalog import schools
-from shared.errors import Conflict, InvalidRequest, NotFound
+from shared.access.accounts import create_user
+from shared.access.tokens import TokenView, create_token, list_tokens, revoke_token
+from shared.access.users import get_user, list_users, update_user
+from shared.batches.catalog import schools
+from shared.core.errors import Conflict, InvalidRequest, NotFound
 from shared.models.accounts import ROLES
-from shared.tokens import TokenView, create_token, list_tokens, revoke_token
-from shared.user_admin import get_user, list_users, update_user
 from web.auth import require_principal
 from web.services import services
 

@@ -5,10 +5,10 @@ from collections.abc import Mapping
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from shared import catalog
-from shared.access import SCHOOL_ADMIN
-from shared.errors import Forbidden, InvalidRequest
-from shared.vocabulary import CHANNELS, OPTIONS, REASONS
+from shared.access.reach import SCHOOL_ADMIN
+from shared.batches import catalog
+from shared.core.errors import Forbidden, InvalidRequest
+from shared.core.vocabulary import CHANNELS, OPTIONS, REASONS
 from web.access import record_refusal
 from web.auth import db_user, require_principal
 from web.labels import CHANNEL_LABELS, MODE_OPTIONS, OPTION_LABELS, REASON_LABELS, field_label

@@ -1,0 +1,21 @@
+"""The `cpb` console script: the commands of cli/commands.py, plus `cpb run`."""
+
+import click
+
+from cli import embedded
+from cli.commands import Context, cli, pass_context
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--demo-students", default=300, show_default=True, type=click.IntRange(min=1))
+@pass_context
+def run(context: Context, host: str, port: int, demo_students: int) -> None:
+    """Run web, worker and scheduler in one process (the embedded default without services);
+    an empty database gets a demo district and a login first."""
+    embedded.run(context.settings, host, port, demo_students)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,254 @@
+"""The batch pipeline's steps (DESIGN.md): plan, apply a chunk, finalize, sweep.
+
+Batches (and undos, which are batches too) apply one after another in submission order; the
+chunks of the running batch apply in parallel. Each step runs in the caller's transaction and
+returns the messages to send once that transaction has committed, so no message ever names a
+row that is not there yet. Every step is idempotent, so a message delivered twice, or re-sent by
+the sweeper, does no harm.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from shared.batches.pipeline.chunk_apply import Matrix, apply_chunk, zero_matrix
+from shared.batches.pipeline.chunk_undo import undo_chunk
+from shared.batches.pipeline.planning import plan_batch
+from shared.batches.result import result_matrix
+from shared.models import Batch, BatchChunk
+from shared.models.batches import ACTIVE_STATUSES
+
+PLAN = "batches.plan"
+APPLY_CHUNK = "batches.apply_chunk"
+
+
+@dataclass(frozen=True)
+class Message:
+    task: str
+    args: tuple[int, ...]
+
+
+def plan(session: Session, batch_id: int, chunk_size: int, now: datetime) -> list[Message]:
+    plan_batch(session, batch_id, chunk_size)
+    return _dispatch_after(session, batch_id, now)
+
+
+def start_plan(session: Session, batch_id: int, attempts: int) -> str | None:
+    """Count a start of planning a batch not yet planned, in a transaction of its own before
+    the plan runs (see start_chunk). Returns the error that fails the batch once `attempts`
+    starts were spent, else None."""
+    batch = session.get(Batch, batch_id, with_for_update=True, populate_existing=True)
+    if batch is None or batch.planned or batch.status not in ACTIVE_STATUSES:
+        return None
+    if batch.plan_attempts >= attempts:
+        return (
+            f"planning was started {batch.plan_attempts} times and never finished "
+            "(its worker stopped or failed each time)"
+        )
+    batch.plan_attempts += 1
+    return None
+
+
+def start_chunk(session: Session, batch_id: int, chunk_no: int, attempts: int) -> str | None:
+    """Count a start of a chunk not yet done, in a transaction of its own before it runs, so
+    that a start whose worker dies (killed, out of memory) still counts. A chunk that kills its
+    worker every time would otherwise come back for ever (the message is given back whenever its
+    worker dies) and hold up every later batch. Returns the error that fails the batch once
+    `attempts` starts were spent, else None.
+
+    The chunk row's lock makes a copy that arrives while the chunk runs wait for it, then find
+    it done without counting."""
+    chunk = session.get(
+        BatchChunk, (batch_id, chunk_no), with_for_update=True, populate_existing=True
+    )
+    if chunk is None or chunk.done:
+        return None
+    if chunk.attempts >= attempts:
+        return (
+            f"chunk {chunk_no} was started {chunk.attempts} times and never finished "
+            "(its worker stopped or failed each time)"
+        )
+    chunk.attempts += 1
+    return None
+
+
+def run_chunk(session: Session, batch_id: int, chunk_no: int, now: datetime) -> bool:
+    """Apply one chunk once: a chunk already done, or of a batch no longer running (cancelled,
+    failed), is skipped.
+
+    The batch row is share-locked first, so chunks run side by side while a cancel or the
+    finalize (which lock it for update) waits for those in flight and sees their counts. The
+    chunk row is locked after it: every step that locks both takes the batch first, so none
+    waits for another in a circle (start_chunk locks the chunk alone, and waits for nothing
+    else while it holds it).
+    """
+    batch = session.get(Batch, batch_id, with_for_update={"read": True}, populate_existing=True)
+    if batch is None or batch.status != "running":
+        return False
+    chunk = session.get(
+        BatchChunk, (batch_id, chunk_no), with_for_update=True, populate_existing=True
+    )
+    if chunk is None or chunk.done:
+        return False
+    if batch.undo_of is not None:
+        chunk.counts, chunk.kept = undo_chunk(session, batch_id, batch.undo_of, chunk_no)
+    else:
+        chunk.counts, chunk.kept = apply_chunk(
+            session,
+            batch_id,
+            chunk_no,
+            batch.changes,
+            keep_guardian=batch.keep_guardian_choices,
+            dry_run=batch.dry_run,
+        )
+    chunk.done = True
+    chunk.done_at = now
+    return True
+
+
+def after_chunk(session: Session, batch_id: int, now: datetime) -> list[Message]:
+    """What follows a chunk: nothing while others of its batch are still to do, else dispatch.
+
+    A chunk that is not the last leaves the head's row alone, so it never waits for the chunks
+    still in flight (which share-lock it); of the last chunks to finish, the one that commits
+    last sees none pending and moves the pipeline on."""
+    if _pending_chunks(session, batch_id):
+        return []
+    return dispatch(session, now)
+
+
+def dispatch(session: Session, now: datetime) -> list[Message]:
+    """Move the oldest unfinished batch on: start its chunks once it is planned, or finalize it
+    when they are all done and go on to the next one."""
+    messages: list[Message] = []
+    while (batch := _lock_head(session)) is not None:
+        if not batch.planned:
+            return messages  # its plan, when it runs, dispatches again
+        if batch.status == "queued":
+            batch.status = "running"
+            batch.started_at = now
+            chunks = _enqueue_chunks(session, batch.id, now, stale_before=None)
+            if chunks:
+                return messages + chunks
+        elif _pending_chunks(session, batch.id):
+            return messages
+        _finalize(session, batch, now, status="succeeded")
+    return messages
+
+
+def fail(session: Session, batch_id: int, error: str, now: datetime) -> list[Message]:
+    """Mark a batch failed (what it applied stays applied and counted), then go on."""
+    batch = session.get(Batch, batch_id, with_for_update=True, populate_existing=True)
+    if batch is not None and batch.status in ACTIVE_STATUSES:
+        batch.errors = [*batch.errors, error]
+        _finalize(session, batch, now, status="failed")
+    return _dispatch_after(session, batch_id, now)
+
+
+def cancel(session: Session, batch: Batch, now: datetime) -> list[Message]:
+    """Stop a batch between chunks: the chunks done stay applied and counted, the others are
+    skipped when their messages arrive. The caller has locked the batch row for update (which
+    waits for the chunks in flight) and checked that it is still active."""
+    _finalize(session, batch, now, status="cancelled")
+    return _dispatch_after(session, batch.id, now)
+
+
+def _dispatch_after(session: Session, batch_id: int, now: datetime) -> list[Message]:
+    """Dispatch after a step that locked batch `batch_id`, unless an older batch is active.
+
+    Batch rows are locked in id order: dispatch locks the oldest active batch, finalizes it and
+    goes on to the next. Locking an older one after this one would take them in the opposite
+    order, and wait for ever on a dispatch that holds the older one and wants this one (found
+    by the load test: a plan and the finalize of the batch before it). The older batch moves the
+    pipeline on to this one when it finishes, so nothing is lost by leaving it alone."""
+    older = select(Batch.id).where(Batch.status.in_(ACTIVE_STATUSES), Batch.id < batch_id)
+    if session.scalar(older.limit(1)) is not None:
+        return []
+    return dispatch(session, now)
+
+
+def sweep(session: Session, now: datetime, lease: timedelta) -> list[Message]:
+    """Re-send what may have been lost: plans of batches still unplanned after the lease, and
+    chunks of the running batch enqueued longer ago than the lease and still not done."""
+    stale = now - lease
+    unplanned = session.scalars(
+        select(Batch.id)
+        .where(Batch.status.in_(ACTIVE_STATUSES), Batch.planned.is_(False))
+        .where(Batch.submitted_at < stale)
+        .order_by(Batch.id)
+    ).all()
+    messages = [Message(PLAN, (batch_id,)) for batch_id in unplanned]
+    for message in dispatch(session, now):
+        if message not in messages:
+            messages.append(message)
+    head = _head_id(session)
+    if head is not None and not any(m.task == APPLY_CHUNK for m in messages):
+        messages += _enqueue_chunks(session, head, now, stale_before=stale)
+    return messages
+
+
+def _head_id(session: Session) -> int | None:
+    return session.scalar(select(func.min(Batch.id)).where(Batch.status.in_(ACTIVE_STATUSES)))
+
+
+def _lock_head(session: Session) -> Batch | None:
+    while (head := _head_id(session)) is not None:
+        batch = session.get(Batch, head, with_for_update=True, populate_existing=True)
+        if batch is not None and batch.status in ACTIVE_STATUSES:
+            return batch
+    return None
+
+
+def _pending_chunks(session: Session, batch_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(BatchChunk)
+            .where(BatchChunk.batch_id == batch_id, BatchChunk.done.is_(False))
+        )
+        or 0
+    )
+
+
+def _enqueue_chunks(
+    session: Session, batch_id: int, now: datetime, stale_before: datetime | None
+) -> list[Message]:
+    query = select(BatchChunk.chunk_no).where(
+        BatchChunk.batch_id == batch_id, BatchChunk.done.is_(False)
+    )
+    if stale_before is not None:
+        query = query.where(BatchChunk.enqueued_at < stale_before)
+    numbers = session.scalars(query.order_by(BatchChunk.chunk_no)).all()
+    if numbers:
+        session.execute(
+            update(BatchChunk)
+            .where(BatchChunk.batch_id == batch_id, BatchChunk.chunk_no.in_(numbers))
+            .values(enqueued_at=now)
+        )
+    return [Message(APPLY_CHUNK, (batch_id, number)) for number in numbers]
+
+
+def _finalize(session: Session, batch: Batch, now: datetime, status: str) -> None:
+    changed, kept = zero_matrix(), zero_matrix()
+    for chunk_changed, chunk_kept in session.execute(
+        select(BatchChunk.counts, BatchChunk.kept).where(
+            BatchChunk.batch_id == batch.id, BatchChunk.done.is_(True)
+        )
+    ):
+        _add(changed, chunk_changed)
+        _add(kept, chunk_kept)
+    batch.counts = result_matrix(batch.changes, changed)
+    if batch.undo_of is not None:  # an undo's second count is its conflicts
+        batch.conflicts = result_matrix(batch.changes, kept)
+        kept = zero_matrix()
+    batch.kept = result_matrix(batch.changes, kept)
+    batch.status = status
+    batch.finished_at = now
+
+
+def _add(total: Matrix, part: Matrix | None) -> None:
+    for row, values in zip(total, part or [], strict=False):
+        for k, value in enumerate(values):
+            row[k] += value
