@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Reinstall when the dependencies change, not on every run.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install test lint format typecheck run migration clean distclean
+.PHONY: install test test-fast lint format typecheck run migration clean distclean
 
 install: $(INSTALLED)
 
@@ -20,11 +20,17 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
+
+# The tests that need no database, broker, browser or process: seconds, for the edit-test loop.
+test-fast: install
+	$(BIN)/pytest -q -m fast
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

@@ -1,6 +1,6 @@
 """The baseline: what a district DBA would run by hand instead of the product, one SQL statement.
 
-It applies a district-wide Student Messenger Contacts batch (SPEC 4.1, 4.2) to the product's own
+It applies a district-wide Student Messenger Contacts batch (docs/batches.md) to the product's own
 schema in one PostgreSQL statement: the targets by join (messenger contacts, by an active
 relationship, of the students with a current enrollment in the school year), the households
 with a phone in which a target is an active member, the old values captured `FOR UPDATE`, the

@@ -1,4 +1,5 @@
-"""The `cpb` command line, but for `cpb run` (cli/main.py adds it, since it starts the web app)."""
+"""The `cpb` commands over the domain: the schema, imports and exports, users and tokens, and
+the synthetic district of `cpb seed`. `cpb run` is in cli/main.py."""
 
 import sys
 from collections.abc import Sequence
@@ -9,17 +10,17 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from shared.access.accounts import create_user, record_audit
+from shared.access.audit import record_audit
 from shared.access.tokens import create_token, list_tokens, revoke_token
-from shared.access.users import list_users, update_user
+from shared.access.users import create_user, list_users, update_user
 from shared.core.db import SessionFactory, make_engine, make_session_factory, read_session
 from shared.core.errors import CpbError, ImportFailed
 from shared.core.migrate import upgrade
 from shared.core.settings import Settings
+from shared.core.vocabulary import ROLES
 from shared.imports.demo import load_demo
 from shared.imports.native import ImportSummary, import_bundle
 from shared.imports.native.summary import FILE_FIELDS
-from shared.models.accounts import ROLES
 from shared.people.export import write_preferences_csv
 
 
@@ -105,7 +106,7 @@ def export() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="default: stdout")
 @pass_context
 def export_preferences(context: Context, out: Path | None) -> None:
-    """Every preference as CSV (SPEC section 7), streamed."""
+    """Every preference as CSV (see README.md, "CSV formats"), streamed."""
     with read_session(context.factory) as session:
         if out is None:
             write_preferences_csv(session, sys.stdout)

@@ -17,7 +17,7 @@ from celery.worker import WorkController
 from sqlalchemy import func, select
 from waitress import create_server
 
-from shared.access.accounts import create_user
+from shared.access.users import create_user
 from shared.core.db import SessionFactory, is_sqlite, make_engine, make_session_factory
 from shared.core.migrate import upgrade
 from shared.core.settings import Settings

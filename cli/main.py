@@ -1,4 +1,5 @@
-"""The `cpb` console script: the commands of cli/commands.py, plus `cpb run`."""
+"""The `cpb` console script: the commands of cli/commands.py, and `cpb run`, which starts the
+web app, a worker and beat in one process (cli/embedded.py)."""
 
 import click
 

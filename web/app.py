@@ -5,7 +5,7 @@ defaults come from the settings (Settings.from_env() when none are given).
 """
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
@@ -14,19 +14,17 @@ from flask_wtf.csrf import CSRFProtect
 from shared.core.db import SessionFactory, make_engine, make_session_factory
 from shared.core.settings import Settings
 from web.access import register_access
-from web.api import make_api_blueprint
+from web.api import api_blueprint
+from web.api.routes import CONVERTERS
 from web.auth import current_principal, register_login
 from web.celery_client import CeleryClient
 from web.errors import register_error_handlers
 from web.labels import SCOPE_LABELS, format_moment
-from web.pages.audit import make_audit_blueprint
-from web.pages.auth import make_auth_blueprint
-from web.pages.batches import make_batches_blueprint
-from web.pages.people import make_people_blueprint
-from web.pages.users import make_users_blueprint
-from web.pages.wizard import make_wizard_blueprint
+from web.pages import audit, auth, batches, people, users, wizard
 from web.security import register_security
 from web.services import BrokerCheck, Enqueue, WebServices, install, services
+
+MAX_BODY_BYTES: Final = 8 * 2**20
 
 
 def create_app(
@@ -59,7 +57,11 @@ def register_config(app: Flask, settings: Settings) -> None:
         # The CSRF token lives as long as the login session instead of one hour, so a wizard
         # left open over lunch still submits.
         WTF_CSRF_TIME_LIMIT=None,
+        # A larger body is refused (413) before it is read: no request of the API or the pages
+        # comes near this.
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
     )
+    app.url_map.converters.update(CONVERTERS)
 
 
 def register_services(
@@ -96,16 +98,12 @@ def register_json(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask, csrf: CSRFProtect) -> None:
-    app.register_blueprint(make_auth_blueprint())
-    app.register_blueprint(make_wizard_blueprint())
-    app.register_blueprint(make_batches_blueprint())
-    app.register_blueprint(make_people_blueprint())
-    app.register_blueprint(make_audit_blueprint())
-    app.register_blueprint(make_users_blueprint())
-    app.register_blueprint(make_api_blueprint(csrf))
+    for pages in (auth, wizard, batches, people, audit, users):
+        app.register_blueprint(pages.bp)
+    app.register_blueprint(api_blueprint(csrf))
 
 
 def register_template_globals(app: Flask) -> None:
     app.jinja_env.globals["current_principal"] = current_principal
     app.jinja_env.globals["scope_labels"] = SCOPE_LABELS
-    app.jinja_env.filters["moment"] = lambda iso: format_moment(iso, services().settings.zone)
+    app.jinja_env.filters["moment"] = lambda moment: format_moment(moment, services().settings.zone)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from shared.core.vocabulary import MODE_LABELS
+from shared.core.vocabulary import Mode
 
 CHANNEL_LABELS: Final = {
     "householdPhone": "Household Phone",
@@ -25,6 +25,11 @@ REASON_LABELS: Final = {
     "teacher": "Teacher",
 }
 OPTION_LABELS: Final = {"noChange": "No Change", "on": "On", "off": "Off"}
+MODE_LABELS: Final = {
+    Mode.STUDENT_CONTACT: "Student Messenger Contacts",
+    Mode.STUDENT: "Students",
+    Mode.CENSUS: "Census/Staff",
+}
 MODE_OPTIONS: Final = tuple(MODE_LABELS.items())
 FIELD_LABELS: Final = {
     "body": "Form",
@@ -54,14 +59,19 @@ def field_label(field: str | None) -> str:
     return field
 
 
-SCOPE_LABELS: Final = {"schoolYear": "School year", "schoolId": "School", "calendarId": "Calendar"}
+SCOPE_LABELS: Final = {
+    "school_year": "School year",
+    "school_id": "School",
+    "calendar_id": "Calendar",
+}
 
 
-def format_moment(iso: str | None, zone: ZoneInfo) -> str:
-    """An ISO timestamp from the API, shown in the district's time zone (naive means UTC)."""
-    if not iso:
+def format_moment(moment: datetime | str | None, zone: ZoneInfo) -> str:
+    """A moment (or its ISO text) shown in the district's time zone (naive means UTC)."""
+    if not moment:
         return ""
-    moment = datetime.fromisoformat(iso)
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")

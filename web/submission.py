@@ -1,73 +1,63 @@
 """What the API and the pages do to batches: submit, apply a preview, undo, cancel. Each one
-validates and writes in one transaction, commits, and only then sends its messages.
-
-A plan is enqueued only after the commit, so the worker always finds the row. If the broker
-refuses a message the batch stays queued in the database and the sweeper plans it.
-"""
+validates and writes in one transaction, commits, and only then sends the messages the domain
+handed back, so the worker always finds the rows they name. If the broker refuses a message,
+the batch stays queued in the database and the sweeper sends it again."""
 
 import logging
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
 from shared.batches.actions import apply_preview, cancel_batch, undo_batch
-from shared.batches.pipeline.steps import PLAN, Message
-from shared.batches.service import submit_batch
+from shared.batches.pipeline.messages import Message
+from shared.batches.request import BatchRequest
+from shared.batches.submit import Submitted, submit_batch
 from web.auth import Principal, db_user
 from web.services import services
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Submitted:
-    batch_id: int
-    status: str
-    created: bool  # False: the idempotency key was seen before; this is the first batch
-
-
-def submit(payload: Any, principal: Principal, *, idempotency_key: str | None = None) -> Submitted:
+def submit(
+    request: BatchRequest, principal: Principal, *, idempotency_key: str | None = None
+) -> Submitted:
     web_services = services()
     with web_services.session_factory.begin() as session:
-        batch, created = submit_batch(
+        submitted = submit_batch(
             session,
-            payload,
+            request,
             user=db_user(session, principal),
             today=web_services.today(),
             idempotency_key=idempotency_key,
         )
-        submitted = Submitted(batch.id, batch.status, created)
-    if submitted.created:
-        _send([Message(PLAN, (submitted.batch_id,))])
-    return submitted
+    return _sent(submitted)
 
 
 def apply(preview_id: int, principal: Principal) -> Submitted:
     with services().session_factory.begin() as session:
-        batch, created = apply_preview(session, preview_id, user=db_user(session, principal))
-        submitted = Submitted(batch.id, batch.status, created)
-    if submitted.created:
-        _send([Message(PLAN, (submitted.batch_id,))])
-    return submitted
+        submitted = apply_preview(session, preview_id, user=db_user(session, principal))
+    return _sent(submitted)
 
 
 def undo(batch_id: int, principal: Principal) -> Submitted:
     with services().session_factory.begin() as session:
-        batch = undo_batch(session, batch_id, user=db_user(session, principal))
-        submitted = Submitted(batch.id, batch.status, True)
-    _send([Message(PLAN, (submitted.batch_id,))])
+        submitted = undo_batch(session, batch_id, user=db_user(session, principal))
+    return _sent(submitted)
+
+
+def cancel(batch_id: int, principal: Principal) -> Submitted:
+    web_services = services()
+    with web_services.session_factory.begin() as session:
+        submitted = cancel_batch(
+            session, batch_id, user=db_user(session, principal), now=web_services.now()
+        )
+    return _sent(submitted)
+
+
+def _sent(submitted: Submitted) -> Submitted:
+    _send(submitted.messages)
     return submitted
 
 
-def cancel(batch_id: int, principal: Principal) -> None:
-    web_services = services()
-    with web_services.session_factory.begin() as session:
-        _, messages = cancel_batch(
-            session, batch_id, user=db_user(session, principal), now=web_services.now()
-        )
-    _send(messages)
-
-
-def _send(messages: list[Message]) -> None:
+def _send(messages: Sequence[Message]) -> None:
     enqueue = services().enqueue
     for message in messages:
         try:

@@ -1,12 +1,11 @@
-"""The Celery app and the settings that make delivery at-least-once safe (DESIGN.md)."""
+"""The Celery app and the settings that make delivery at-least-once safe (docs/reliability.md)."""
 
 from typing import Any
 
 from celery import Celery
 
+from shared.batches.pipeline.messages import SWEEP
 from shared.core.settings import Settings
-
-SWEEP = "batches.sweep"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:

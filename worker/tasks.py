@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from celery import Task, shared_task
 
+from shared.batches.pipeline import messages
 from shared.batches.pipeline import steps as pipeline
 from worker.runtime import now, send, session_factory, settings_of
 
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 RETRIES = 3
 
 
-@shared_task(name=pipeline.PLAN, bind=True, max_retries=RETRIES)
+@shared_task(name=messages.PLAN, bind=True, max_retries=RETRIES)
 def plan(self: Task, batch_id: int) -> None:
     settings = settings_of(self.app)
     factory = session_factory(settings.database_url)
@@ -35,7 +36,7 @@ def plan(self: Task, batch_id: int) -> None:
     send(self.app, messages)
 
 
-@shared_task(name=pipeline.APPLY_CHUNK, bind=True, max_retries=RETRIES)
+@shared_task(name=messages.APPLY_CHUNK, bind=True, max_retries=RETRIES)
 def apply_chunk(self: Task, batch_id: int, chunk_no: int) -> None:
     settings = settings_of(self.app)
     factory = session_factory(settings.database_url)
@@ -64,7 +65,7 @@ def apply_chunk(self: Task, batch_id: int, chunk_no: int) -> None:
     send(self.app, messages)
 
 
-@shared_task(name="batches.sweep", bind=True)
+@shared_task(name=messages.SWEEP, bind=True)
 def sweep(self: Task) -> None:
     settings = settings_of(self.app)
     with session_factory(settings.database_url).begin() as session:

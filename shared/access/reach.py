@@ -1,4 +1,4 @@
-"""What a user may reach within the calls their role allows (SPEC section 9).
+"""What a user may reach within the calls their role allows (README.md, "Who may do what").
 
 A district admin and a viewer reach the whole district (a viewer only reads: web/access.py). A
 school admin reaches their schools: batches whose scope lies within them (never census mode, never
@@ -8,12 +8,13 @@ their members. Each check raises Forbidden with what was refused and why; the we
 """
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from shared.core.errors import Forbidden
+from shared.core.vocabulary import Role
 from shared.models import (
     Batch,
     Calendar,
@@ -28,8 +29,6 @@ from shared.models import (
     User,
     user_schools,
 )
-
-SCHOOL_ADMIN: Final = "school_admin"
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class Reach:
 
 def reach_of(session: Session, user: User | None) -> Reach:
     """A user's reach; without a user (the command line, the system) the whole district."""
-    if user is None or user.role != SCHOOL_ADMIN:
+    if user is None or user.role != Role.SCHOOL_ADMIN:
         return Reach(user.id if user else None, None)
     schools = session.scalars(
         select(user_schools.c.school_id).where(user_schools.c.user_id == user.id)
@@ -112,6 +111,12 @@ def batch_reach(reach: Reach) -> ColumnElement[bool]:
 
 
 # --- filters ------------------------------------------------------------------------------------
+
+
+def ensure_filter_allowed(reach: Reach, saved: Filter) -> None:
+    """Reading, changing, deleting or previewing a filter: a school admin's own only."""
+    if reach.school_ids is not None and saved.owner_id != reach.user_id:
+        raise Forbidden(f"filter {saved.id} is not one of your filters")
 
 
 def filter_reach(reach: Reach) -> ColumnElement[bool]:

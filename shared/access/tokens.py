@@ -1,4 +1,4 @@
-"""API tokens (SPEC section 9): made for a user and shown once, stored as a SHA-256 digest,
+"""API tokens: made for a user and shown once, stored as a SHA-256 digest,
 listed, revoked. Use is recorded: the token's last use, and an audit entry for the first use in
 each hour, so a token polling every second does not write a row per request."""
 
@@ -11,7 +11,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.access.accounts import MAX_USERNAME_LENGTH, record_audit
+from shared.access.audit import MAX_USERNAME_LENGTH, record_audit
 from shared.core.errors import Conflict, InvalidRequest, NotFound
 from shared.models import ApiToken, User
 from shared.models.base import utcnow

@@ -1,9 +1,11 @@
-"""Managing users after they are made (issue 6): list them, change a role, the schools of a school
-admin or a password. Changes are audited as `user.update`, naming what changed but never a
-password. The district always keeps one district_admin at least, or nobody could manage users
-any more but from the command line."""
+"""Users: make them, list them, change a role, the schools of a school admin or a password.
+
+Changes are audited (`user.create`, `user.update`), naming what changed but never a password. The
+district always keeps one district_admin at least, or nobody could manage users any more but from
+the command line."""
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -11,22 +13,14 @@ from typing import Any, Final
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from shared.access.accounts import (
-    MAX_USERNAME_LENGTH,
-    SCHOOL_ADMIN,
-    ensure_password_fits,
-    ensure_schools_fit_role,
-    hash_password,
-    record_audit,
-    school_ids_of,
-    user_school_ext_ids,
-)
+from shared.access.audit import MAX_USERNAME_LENGTH, record_audit
+from shared.access.signin import ensure_password_fits, hash_password
 from shared.core.errors import Conflict, InvalidRequest, NotFound
+from shared.core.vocabulary import ROLES, Role
 from shared.models import School, User, user_schools
-from shared.models.accounts import ROLES
 
+ACTION_USER_CREATE: Final = "user.create"
 ACTION_USER_UPDATE: Final = "user.update"
-DISTRICT_ADMIN: Final = "district_admin"
 
 
 @dataclass(frozen=True)
@@ -36,6 +30,88 @@ class UserView:
     school_ids: tuple[str, ...]  # the district's identifiers, sorted
     created_at: datetime
     has_password: bool  # without one, the user only calls the API with tokens
+
+
+def create_user(
+    session: Session,
+    username: str,
+    role: str,
+    password: str | None,
+    school_ext_ids: list[str],
+    *,
+    by: str | None = None,
+) -> User:
+    """A new user, made by `by` (None: the command line). Without a password the user can only
+    use API tokens."""
+    username = username.strip()
+    if not username or len(username) > MAX_USERNAME_LENGTH:
+        raise InvalidRequest(f"must be 1 to {MAX_USERNAME_LENGTH} characters", field="username")
+    if role not in ROLES:
+        raise InvalidRequest(f"unknown role {role!r}; one of {', '.join(ROLES)}", field="role")
+    ensure_schools_fit_role(role, school_ext_ids)
+    if password is not None:
+        ensure_password_fits(password)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"a user named {username!r} exists already")
+    school_ids = school_ids_of(session, school_ext_ids)
+
+    user = User(
+        username=username,
+        role=Role(role),
+        password_hash=None if password is None else hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    if school_ids:
+        session.execute(
+            insert(user_schools),
+            [{"user_id": user.id, "school_id": school_id} for school_id in school_ids],
+        )
+    record_audit(
+        session,
+        username=by,
+        action=ACTION_USER_CREATE,
+        subject=username,
+        detail={"role": role, "schoolIds": sorted(set(school_ext_ids))},
+    )
+    return user
+
+
+def ensure_schools_fit_role(role: str, school_ext_ids: Collection[str]) -> None:
+    """Only a school_admin is limited to schools, and to one at least; the others act on the
+    whole district."""
+    if role == Role.SCHOOL_ADMIN and not school_ext_ids:
+        raise InvalidRequest(f"a {Role.SCHOOL_ADMIN} needs at least one school", field="school")
+    if role != Role.SCHOOL_ADMIN and school_ext_ids:
+        raise InvalidRequest(
+            f"only a {Role.SCHOOL_ADMIN} has schools, not a {role}", field="school"
+        )
+
+
+def user_school_ext_ids(session: Session, user: User) -> list[str]:
+    """The schools a school_admin is limited to, by the district's identifiers."""
+    return list(
+        session.scalars(
+            select(School.ext_id)
+            .join(user_schools, user_schools.c.school_id == School.id)
+            .where(user_schools.c.user_id == user.id)
+            .order_by(School.ext_id)
+        )
+    )
+
+
+def school_ids_of(session: Session, school_ext_ids: Collection[str]) -> list[int]:
+    """The schools' row ids, in the order of their sorted identifiers; every one must exist."""
+    wanted = sorted(set(school_ext_ids))
+    if not wanted:
+        return []
+    found = dict(
+        session.execute(select(School.ext_id, School.id).where(School.ext_id.in_(wanted))).all()
+    )
+    missing = [ext_id for ext_id in wanted if ext_id not in found]
+    if missing:
+        raise InvalidRequest(f"unknown school(s): {', '.join(missing)}", field="school")
+    return [found[ext_id] for ext_id in wanted]
 
 
 def list_users(session: Session) -> list[UserView]:
@@ -78,15 +154,15 @@ def update_user(
     if school_ext_ids is not None:
         new_schools = sorted(set(school_ext_ids))
     else:
-        new_schools = old_schools if new_role == SCHOOL_ADMIN else []
+        new_schools = old_schools if new_role == Role.SCHOOL_ADMIN else []
     ensure_schools_fit_role(new_role, new_schools)
     school_ids = school_ids_of(session, new_schools)
-    if user.role == DISTRICT_ADMIN and new_role != DISTRICT_ADMIN:
+    if user.role == Role.DISTRICT_ADMIN and new_role != Role.DISTRICT_ADMIN:
         _ensure_another_district_admin(session, user)
 
     changes: dict[str, Any] = {}
     if new_role != user.role:
-        user.role = changes["role"] = new_role
+        user.role = changes["role"] = Role(new_role)
     if new_schools != old_schools:
         session.execute(delete(user_schools).where(user_schools.c.user_id == user.id))
         if school_ids:
@@ -117,12 +193,12 @@ def _ensure_another_district_admin(session: Session, user: User) -> None:
     # Locking every district_admin row makes two demotions at once take turns: the second
     # sees the first one's result, so the last two cannot demote each other.
     admins = session.scalars(
-        select(User.id).where(User.role == DISTRICT_ADMIN).with_for_update()
+        select(User.id).where(User.role == Role.DISTRICT_ADMIN).with_for_update()
     ).all()
     if all(admin == user.id for admin in admins):
         raise Conflict(
-            f"{user.username!r} is the last {DISTRICT_ADMIN}; make another user "
-            f"{DISTRICT_ADMIN} first"
+            f"{user.username!r} is the last {Role.DISTRICT_ADMIN}; make another user "
+            f"{Role.DISTRICT_ADMIN} first"
         )
 
 

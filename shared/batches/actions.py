@@ -1,112 +1,94 @@
 """What can be done to a batch once submitted: undo it, cancel it, apply the preview it was.
 
-Each runs in the caller's transaction and records its audit entry there; the caller commits,
-then sends what is returned (the undo's or the applied batch's plan, the messages a cancel
-frees), as for a submission.
+Each runs in the caller's transaction, records its audit entry there, and returns what the
+caller sends once it has committed (the undo's or the applied batch's plan, the messages a
+cancel frees), as a submission does. The rules each one checks are in `rules`.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.access.accounts import record_audit
+from shared.access.audit import record_audit
 from shared.access.reach import ensure_batch_allowed, reach_of
 from shared.batches.order import take_submission_turn
-from shared.batches.pipeline import steps as pipeline
-from shared.batches.service import ACTION_SUBMIT, idempotency_digest
+from shared.batches.pipeline import steps
+from shared.batches.rules import why_not_apply, why_not_cancel, why_not_undo
+from shared.batches.submit import (
+    ACTION_SUBMIT,
+    Submitted,
+    by_idempotency_key,
+    preview_key,
+)
 from shared.core.errors import Conflict, NotFound
+from shared.core.vocabulary import BatchKind, BatchStatus
 from shared.models import Batch, User
-from shared.models.batches import ACTIVE_STATUSES
 
 ACTION_UNDO: Final = "batch.undo"
 ACTION_CANCEL: Final = "batch.cancel"
 
 
-def undo_batch(session: Session, batch_id: int, *, user: User | None) -> Batch:
-    """Queue the undo of a finished batch (SPEC 4.5). Refused (409) for a batch still queued or
-    running, a dry run, an undo, or a batch undone already."""
+@dataclass(frozen=True)
+class Stored:
+    """A stored batch with what other rows say of it, as the rules read it."""
+
+    id: int
+    status: BatchStatus
+    dry_run: bool
+    undo_of: int | None
+    undone_by: int | None
+
+
+def undo_batch(session: Session, batch_id: int, *, user: User | None) -> Submitted:
+    """Queue the undo of a finished batch (docs/batches.md, "Undo")."""
     take_submission_turn(session)
     original = _locked(session, batch_id, user)
-    if original.status in ACTIVE_STATUSES:
-        raise Conflict(f"batch {batch_id} is {original.status}; undo it once it has finished")
-    if original.dry_run:
-        raise Conflict(f"batch {batch_id} is a preview; it changed nothing to undo")
-    if original.undo_of is not None:
-        raise Conflict(
-            f"batch {batch_id} is an undo, which cannot be undone; "
-            f"submit batch {original.undo_of} again instead"
-        )
-    earlier = session.scalar(select(Batch.id).where(Batch.undo_of == batch_id))
-    if earlier is not None:
-        raise Conflict(f"batch {batch_id} was undone already, by batch {earlier}")
-    undo = _copy(original, kind="undo", user=user)
+    undone_by = session.scalar(select(Batch.id).where(Batch.undo_of == batch_id))
+    _refuse(why_not_undo(_stored(original, undone_by)))
+    undo = _copy(original, kind=BatchKind.UNDO, user=user)
     undo.undo_of = original.id
     session.add(undo)
     session.flush()
-    record_audit(
-        session,
-        username=user.username if user else None,
-        action=ACTION_UNDO,
-        subject=f"batch:{undo.id}",
-        detail={"undoOf": original.id},
-    )
-    return undo
+    _audit(session, user, ACTION_UNDO, undo, {"undoOf": original.id})
+    return Submitted.new(undo)
 
 
-def cancel_batch(
-    session: Session, batch_id: int, *, user: User | None, now: datetime
-) -> tuple[Batch, list[pipeline.Message]]:
-    """Stop a queued or running batch between chunks. An undo is not cancelled: stopping it
-    half way would leave values restored here and not there, with no undo left to finish it."""
+def cancel_batch(session: Session, batch_id: int, *, user: User | None, now: datetime) -> Submitted:
+    """Stop a queued or running batch between chunks: what it applied stays applied, counted and
+    undoable. Returns the messages the pipeline can move on with."""
     batch = _locked(session, batch_id, user)
-    if batch.status not in ACTIVE_STATUSES:
-        raise Conflict(f"batch {batch_id} has finished ({batch.status}); there is nothing to stop")
-    if batch.undo_of is not None:
-        raise Conflict(f"batch {batch_id} is an undo; an undo runs to its end")
-    messages = pipeline.cancel(session, batch, now)
-    record_audit(
-        session,
-        username=user.username if user else None,
-        action=ACTION_CANCEL,
-        subject=f"batch:{batch.id}",
-        detail={"mode": batch.mode, "dryRun": batch.dry_run},
-    )
-    return batch, messages
+    _refuse(why_not_cancel(_stored(batch, None)))
+    freed = steps.cancel(session, batch, now)
+    _audit(session, user, ACTION_CANCEL, batch, {"mode": batch.mode, "dryRun": batch.dry_run})
+    return Submitted(batch, False, tuple(freed))
 
 
-def apply_preview(session: Session, preview_id: int, *, user: User | None) -> tuple[Batch, bool]:
+def apply_preview(session: Session, preview_id: int, *, user: User | None) -> Submitted:
     """Submit the request a finished preview ran, for real: same scope, filter criteria, as-of
     date, changes and switches. A preview is applied once; applying it again returns that batch
     (created False), so a double click submits one batch."""
     take_submission_turn(session)
     preview = _locked(session, preview_id, user)
-    if not preview.dry_run:
-        raise Conflict(f"batch {preview_id} is not a preview")
-    if preview.status != "succeeded":
-        raise Conflict(f"preview {preview_id} is {preview.status}; apply a preview that succeeded")
+    _refuse(why_not_apply(_stored(preview, None)))
     key = preview_key(preview_id)
-    earlier = session.scalar(select(Batch).where(Batch.idempotency_key == key))
+    earlier = by_idempotency_key(session, key)
     if earlier is not None:
-        return earlier, False
-    batch = _copy(preview, kind="batch", user=user)
+        return Submitted.earlier(earlier)
+    batch = _copy(preview, kind=BatchKind.BATCH, user=user)
     batch.idempotency_key = key
     session.add(batch)
     session.flush()
-    record_audit(
+    _audit(
         session,
-        username=user.username if user else None,
-        action=ACTION_SUBMIT,
-        subject=f"batch:{batch.id}",
-        detail={"mode": batch.mode, "dryRun": False, "preview": preview_id},
+        user,
+        ACTION_SUBMIT,
+        batch,
+        {"mode": batch.mode, "dryRun": False, "preview": preview_id},
     )
-    return batch, True
-
-
-def preview_key(preview_id: int) -> str:
-    """The idempotency key of the batch a preview is applied as: it finds that batch."""
-    return idempotency_digest(None, f"apply-preview:{preview_id}")
+    return Submitted.new(batch)
 
 
 def _locked(session: Session, batch_id: int, user: User | None) -> Batch:
@@ -118,10 +100,31 @@ def _locked(session: Session, batch_id: int, user: User | None) -> Batch:
     return batch
 
 
-def _copy(source: Batch, *, kind: str, user: User | None) -> Batch:
+def _stored(batch: Batch, undone_by: int | None) -> Stored:
+    return Stored(batch.id, batch.status, batch.dry_run, batch.undo_of, undone_by)
+
+
+def _refuse(reason: str | None) -> None:
+    if reason is not None:
+        raise Conflict(reason)
+
+
+def _audit(
+    session: Session, user: User | None, action: str, batch: Batch, detail: dict[str, object]
+) -> None:
+    record_audit(
+        session,
+        username=user.username if user else None,
+        action=action,
+        subject=f"batch:{batch.id}",
+        detail=detail,
+    )
+
+
+def _copy(source: Batch, *, kind: BatchKind, user: User | None) -> Batch:
     return Batch(
         kind=kind,
-        status="queued",
+        status=BatchStatus.QUEUED,
         mode=source.mode,
         school_year=source.school_year,
         school_ext_id=source.school_ext_id,
@@ -130,7 +133,7 @@ def _copy(source: Batch, *, kind: str, user: User | None) -> Batch:
         filter_criteria=source.filter_criteria,
         as_of=source.as_of,
         changes=source.changes,
-        keep_guardian_choices=source.keep_guardian_choices if kind == "batch" else False,
+        keep_guardian_choices=source.keep_guardian_choices if kind == BatchKind.BATCH else False,
         dry_run=False,
         submitted_by=user.id if user else None,
         errors=[],

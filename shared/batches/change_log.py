@@ -1,4 +1,5 @@
-"""The change log of one batch as CSV (SPEC section 5, `changes.csv`), streamed from the database.
+"""The change log of one batch: as CSV (`changes.csv`), streamed from the database, and the
+first few of its changes, which a preview shows as its sample.
 
 One row per (subject, channel, reason) that the batch changed, or for a dry run would change:
 the value before and after, and who had set it before. Values left for a guardian are not
@@ -8,12 +9,14 @@ code-point order, then by channel order), then by reason order.
 """
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, Final, Literal
 
+from pydantic import WithJsonSchema
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
-from shared.batches.service import get_batch
+from shared.batches.lookup import get_batch
+from shared.core.contract import View
 from shared.core.csv_lines import csv_line_writer
 from shared.core.db import code_point_order
 from shared.core.vocabulary import CHANNELS, HOUSEHOLD_PHONE, REASONS, setter_name
@@ -22,6 +25,19 @@ from shared.models.preferences import SETTER_COLUMNS
 
 HEADER = ("subjectType", "subjectId", "channel", "reason", "before", "after", "setterBefore")
 BATCH_ROWS = 5000
+SAMPLE_SIZE: Final = 10
+ChannelName = Annotated[str, WithJsonSchema({"type": "string", "enum": list(CHANNELS)})]
+
+
+class SampleRow(View):
+    """One value a preview would change: whose, on which channel, and each changed reason's
+    new value."""
+
+    subject_type: Literal["person", "household"]
+    subject_id: str
+    name: str
+    channel: ChannelName
+    changes: dict[str, Literal["on", "off"]]
 
 
 def iter_changes_csv(
@@ -94,3 +110,47 @@ def _logged() -> list[ColumnElement[int]]:
 def _changed_in(batch_id: int) -> list[ColumnElement[bool]]:
     # A row that only kept values for a guardian has changed_mask 0: nothing of it is listed.
     return [change_log.c.batch_id == batch_id, change_log.c.changed_mask != 0]
+
+
+def change_sample(session: Session, batch_id: int, size: int = SAMPLE_SIZE) -> list[SampleRow]:
+    """The first `size` values the batch changes (or would), in the change log's key order (so
+    even a million-row log answers from its index): who, which channel, and each changed
+    reason's new value."""
+    log = change_log.c
+    first = (
+        select(log.channel, log.subject_id, log.changed_mask, log.after_mask)
+        .where(log.batch_id == batch_id, log.changed_mask != 0)
+        .order_by(log.channel, log.subject_id)
+        .limit(size)
+        .subquery()
+    )
+    household = first.c.channel == HOUSEHOLD_PHONE
+    rows = session.execute(
+        select(
+            first,
+            Person.ext_id.label("person_id"),
+            Person.first_name,
+            Person.last_name,
+            Household.ext_id.label("household_id"),
+            Household.name.label("household_name"),
+        )
+        .outerjoin(Person, (Person.id == first.c.subject_id) & ~household)
+        .outerjoin(Household, (Household.id == first.c.subject_id) & household)
+        .order_by(first.c.channel, first.c.subject_id)
+    )
+    return [
+        SampleRow(
+            subject_type="household" if row.channel == HOUSEHOLD_PHONE else "person",
+            subject_id=row.household_id if row.channel == HOUSEHOLD_PHONE else row.person_id,
+            name=row.household_name
+            if row.channel == HOUSEHOLD_PHONE
+            else f"{row.first_name} {row.last_name}",
+            channel=CHANNELS[row.channel],
+            changes={
+                reason: "on" if row.after_mask >> k & 1 else "off"
+                for k, reason in enumerate(REASONS)
+                if row.changed_mask >> k & 1
+            },
+        )
+        for row in rows
+    ]

@@ -1,4 +1,5 @@
-"""Submission order is id order (SPEC 4.4: batches apply in the order they were submitted).
+"""Submission order is id order: batches apply in the order they were submitted
+(docs/batches.md, "Order").
 
 The pipeline runs the active batch with the lowest id. Ids come from a sequence, so two
 submissions at the same moment could commit in the opposite order to their ids: the later id

@@ -1,141 +1,107 @@
-"""The batch request of SPEC section 4, parsed from the JSON body the API and the wizard send.
+"""A batch request, as `POST /api/v1/batches` and the wizard send it (docs/batches.md).
 
-Parsing checks the shape only; `batch_service.submit_batch` checks what needs the database
-(the calendar, school and filter exist). Every error names the field it is about.
+Parsing checks everything a request holds on its own; `submit.submit_batch` checks what needs
+the database (the calendar, school and filter exist, and the user may use them). Every error names
+the field it is about.
 """
 
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from typing import Annotated, Any, Self
 
+from pydantic import model_validator
+from pydantic_core import PydanticCustomError
+
+from shared.core.contract import Body, Flag, Id, Identifier, IsoDate, SchoolYear, one_of, parse
 from shared.core.errors import InvalidRequest
-from shared.core.request_shape import object_with_fields
-from shared.core.vocabulary import CHANNELS, MODES, OPTIONS, REASONS, is_text_message_word
+from shared.core.grids import ChangesRequest, Grid, changes_anything
+from shared.core.vocabulary import MODES, Mode
 
-TEXT_REFUSAL = "text-message (SMS) preferences can never be set by a batch"
-REQUEST_FIELDS = frozenset(
-    {"mode", "scope", "filterId", "asOf", "changes", "keepGuardianChoices", "dryRun"}
-)
-SCOPE_FIELDS = ("schoolYear", "schoolId", "calendarId")
-
-Changes = dict[str, dict[str, str]]
+NO_SCOPE = "give a calendarId, a schoolId with a schoolYear, or a schoolYear"
 
 
 @dataclass(frozen=True)
 class Scope:
+    """Where a student-mode batch looks for students: one calendar, a school's calendars of a
+    school year, or every calendar of a school year."""
+
     school_year: str | None = None
     school_id: str | None = None
     calendar_id: str | None = None
 
-
-@dataclass(frozen=True)
-class BatchRequest:
-    mode: str
-    scope: Scope | None
-    filter_id: int | None
-    as_of: date
-    changes: Changes  # every channel and reason, in vocabulary order
-    keep_guardian_choices: bool = False
-    dry_run: bool = False
+    @property
+    def empty(self) -> bool:
+        return self.school_year is None and self.school_id is None and self.calendar_id is None
 
 
-def parse_batch_request(payload: Any, *, today: date) -> BatchRequest:
-    payload = object_with_fields(payload, REQUEST_FIELDS)
-    mode = payload.get("mode")
-    if mode not in MODES:
-        raise InvalidRequest(f"must be one of {', '.join(MODES)}; got {mode!r}", field="mode")
-    filter_id = _filter_id(payload.get("filterId"))
-    if mode == "census" and filter_id is None:
-        raise InvalidRequest("Census/Staff mode needs a census filter", field="filterId")
-    return BatchRequest(
-        mode=mode,
-        scope=None if mode == "census" else _scope(payload.get("scope")),
-        filter_id=filter_id,
-        as_of=_as_of(payload.get("asOf"), today),
-        changes=parse_changes(payload.get("changes")),
-        keep_guardian_choices=_flag(payload, "keepGuardianChoices"),
-        dry_run=_flag(payload, "dryRun"),
-    )
+class ScopeRequest(Body):
+    school_year: SchoolYear | None = None
+    school_id: Identifier | None = None
+    calendar_id: Identifier | None = None
+
+    @classmethod
+    def unknown_key(cls, key: str) -> str:
+        return "unknown field; one of schoolYear, schoolId, calendarId"
+
+    def scope(self) -> Scope:
+        return Scope(self.school_year, self.school_id, self.calendar_id)
 
 
-def parse_changes(raw: Any, field: str = "changes") -> Changes:
-    """The option of every (channel, reason); anything missing is noChange."""
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise InvalidRequest("must be an object of channel: {reason: option}", field=field)
-    changes = {channel: dict.fromkeys(REASONS, "noChange") for channel in CHANNELS}
-    for channel, options in raw.items():
-        where = f"{field}.{channel}"
-        if is_text_message_word(str(channel)):
-            raise InvalidRequest(TEXT_REFUSAL, field=where)
-        if channel not in CHANNELS:
-            raise InvalidRequest(f"unknown channel; one of {', '.join(CHANNELS)}", field=where)
-        if not isinstance(options, dict):
-            raise InvalidRequest("must be an object of reason: option", field=where)
-        for reason, option in options.items():
-            where = f"{field}.{channel}.{reason}"
-            if is_text_message_word(str(reason)):
-                raise InvalidRequest(TEXT_REFUSAL, field=where)
-            if reason not in REASONS:
-                raise InvalidRequest(f"unknown reason; one of {', '.join(REASONS)}", field=where)
-            if option not in OPTIONS:
-                raise InvalidRequest(
-                    f"unknown option {option!r}; one of {', '.join(OPTIONS)}", field=where
+class BatchRequest(Body):
+    """Who (mode, scope, filter), as of when, what to set, and the two switches."""
+
+    not_an_object = "the request body must be a JSON object"
+
+    mode: Annotated[Mode, one_of(*MODES)]
+    filter_id: Id | None = None
+    scope: ScopeRequest | None = None
+    as_of: IsoDate | None = None
+    changes: ChangesRequest | None = None
+    keep_guardian_choices: Flag | None = None
+    dry_run: Flag | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        given = self.scope.scope() if self.scope is not None else Scope()
+        if self.mode == Mode.CENSUS:
+            if self.filter_id is None:
+                raise _refusal("filterId", "Census/Staff mode needs a census filter")
+            if not given.empty:
+                raise _refusal(
+                    "scope", "Census/Staff mode takes no scope: its census filter says who"
                 )
-            changes[channel][reason] = option
-    return changes
+        elif given.calendar_id is None and given.school_year is None:
+            raise _refusal("scope.schoolYear" if given.school_id else "scope", NO_SCOPE)
+        if not changes_anything(self.grid):
+            raise _refusal(
+                "changes", "nothing to change: set at least one reason of a channel to on or off"
+            )
+        return self
+
+    @property
+    def target_scope(self) -> Scope | None:
+        """The scope of a student mode; None in census mode."""
+        if self.mode == Mode.CENSUS or self.scope is None:
+            return None
+        return self.scope.scope()
+
+    @property
+    def grid(self) -> Grid:
+        return (self.changes or ChangesRequest()).grid()
+
+    @property
+    def keeps_guardian_choices(self) -> bool:
+        return bool(self.keep_guardian_choices)
+
+    @property
+    def is_dry_run(self) -> bool:
+        return bool(self.dry_run)
 
 
-def _scope(raw: Any) -> Scope:
-    if raw is None or raw == {}:
-        raise InvalidRequest(
-            "give a calendarId, a schoolId with a schoolYear, or a schoolYear", field="scope"
-        )
-    if not isinstance(raw, dict):
-        raise InvalidRequest("must be an object", field="scope")
-    values: dict[str, str | None] = {}
-    for key, value in raw.items():
-        if key not in SCOPE_FIELDS:
-            raise InvalidRequest(f"unknown field; one of {', '.join(SCOPE_FIELDS)}", f"scope.{key}")
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise InvalidRequest("must be a non-empty string", field=f"scope.{key}")
-        values[key] = value.strip() if isinstance(value, str) else None
-    scope = Scope(values.get("schoolYear"), values.get("schoolId"), values.get("calendarId"))
-    if scope.calendar_id is None and scope.school_year is None:
-        field = "scope.schoolYear" if scope.school_id else "scope"
-        raise InvalidRequest(
-            "give a calendarId, a schoolId with a schoolYear, or a schoolYear", field=field
-        )
-    return scope
+def parse_batch_request(payload: Any) -> BatchRequest:
+    if not isinstance(payload, dict):
+        raise InvalidRequest(BatchRequest.not_an_object, field="body")
+    return parse(BatchRequest, payload)
 
 
-def _filter_id(raw: Any) -> int | None:
-    if raw is None or raw == "":
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int | str):
-        raise InvalidRequest("must be the id of a saved filter", field="filterId")
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidRequest(f"{raw!r} is not a filter id", field="filterId") from None
-
-
-def _as_of(raw: Any, today: date) -> date:
-    if raw is None or raw == "":
-        return today
-    if isinstance(raw, str) and len(raw) == 10:
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            pass
-    raise InvalidRequest(f"must be a date as YYYY-MM-DD; got {raw!r}", field="asOf")
-
-
-def _flag(payload: dict[str, Any], name: str) -> bool:
-    value = payload.get(name, False)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise InvalidRequest("must be true or false", field=name)
-    return value
+def _refusal(field: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError("batch_request", message, {"at": field})

@@ -1,30 +1,80 @@
-"""A batch as `GET /api/v1/batches/<id>` shows it (SPEC section 5), and the page renders it.
+"""A batch as `GET /api/v1/batches/<id>` shows it, and the page renders it.
 
-Besides SPEC's fields: `undoOf` (the batch an undo restores), `appliedAs` (the batch a preview
+The view also has `undoOf` (the batch an undo restores), `appliedAs` (the batch a preview
 was applied as, once it is), `result.conflicts` for an undo (values left because they changed
 after the batch), and `result.sample` for a preview (the first values it would change, and
 whose they are).
 """
 
-from datetime import datetime
-from typing import Any, Final
+from datetime import date, datetime
 
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared.batches.actions import preview_key
-from shared.core.vocabulary import CHANNELS, HOUSEHOLD_PHONE, REASONS
-from shared.models import Batch, BatchChunk, Household, Person, User, change_log
-from shared.models.batches import FINAL_STATUSES
+from shared.batches.change_log import SampleRow, change_sample
+from shared.batches.submit import preview_key
+from shared.core.contract import View
+from shared.core.grids import Changes, Counts
+from shared.core.vocabulary import BatchKind, BatchStatus, Mode
+from shared.models import Batch, BatchChunk, User
 
-SAMPLE_SIZE: Final = 10
+
+def _omitted_if_none(value: object) -> bool:
+    return value is None
 
 
-def batch_view(session: Session, batch: Batch) -> dict[str, Any]:
+class ScopeView(View):
+    school_year: str | None
+    school_id: str | None
+    calendar_id: str | None
+
+
+class Progress(View):
+    """Chunks done of the chunks planned (0 of 0 until it is planned)."""
+
+    done: int
+    total: int
+
+
+class BatchResult(View):
+    targets: int
+    errors: list[str]
+    counts: Counts
+    kept: Counts
+    # For an undo only: per channel and reason, the values left because they changed since.
+    conflicts: Counts | None = Field(default=None, exclude_if=_omitted_if_none)
+    # For a preview only: the first values it would change.
+    sample: list[SampleRow] | None = Field(default=None, exclude_if=_omitted_if_none)
+
+
+class BatchView(View):
+    id: int
+    kind: BatchKind
+    status: BatchStatus
+    mode: Mode | None
+    scope: ScopeView | None  # None in census mode
+    filter_id: int | None
+    as_of: date
+    changes: Changes
+    keep_guardian_choices: bool
+    dry_run: bool
+    submitted_by: str | None
+    submitted_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    progress: Progress
+    result: BatchResult | None  # None until it has finished
+    undone_by: int | None
+    undo_of: int | None  # for an undo: the batch it undoes
+    applied_as: int | None  # for a preview: the batch it was applied as, once it is
+
+
+def batch_view(session: Session, batch: Batch) -> BatchView:
     return batch_views(session, [batch])[0]
 
 
-def batch_views(session: Session, batches: list[Batch]) -> list[dict[str, Any]]:
+def batch_views(session: Session, batches: list[Batch]) -> list[BatchView]:
     """The views of a page of batches, with what they need from other rows (chunks done,
     submitters, undos, applied previews) read once for the whole page."""
     ids = [batch.id for batch in batches]
@@ -77,93 +127,42 @@ def _view(
     submitter: str | None,
     undone_by: int | None,
     applied_as: int | None,
-) -> dict[str, Any]:
-    return {
-        "id": batch.id,
-        "kind": batch.kind,
-        "status": batch.status,
-        "mode": batch.mode,
-        "scope": None
-        if batch.mode == "census"
-        else {
-            "schoolYear": batch.school_year,
-            "schoolId": batch.school_ext_id,
-            "calendarId": batch.calendar_ext_id,
-        },
-        "filterId": batch.filter_id,
-        "asOf": batch.as_of.isoformat(),
-        "changes": batch.changes,
-        "keepGuardianChoices": batch.keep_guardian_choices,
-        "dryRun": batch.dry_run,
-        "submittedBy": submitter,
-        "submittedAt": _iso(batch.submitted_at),
-        "startedAt": _iso(batch.started_at),
-        "finishedAt": _iso(batch.finished_at),
-        "progress": {"done": done, "total": batch.chunks_total or 0},
-        "result": _result(session, batch) if batch.status in FINAL_STATUSES else None,
-        "undoneBy": undone_by,
-        "undoOf": batch.undo_of,
-        "appliedAs": applied_as,
-    }
-
-
-def _result(session: Session, batch: Batch) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "targets": batch.targets or 0,
-        "errors": list(batch.errors),
-        "counts": batch.counts,
-        "kept": batch.kept,
-    }
-    if batch.undo_of is not None:
-        result["conflicts"] = batch.conflicts
-    if batch.dry_run:
-        result["sample"] = change_sample(session, batch.id)
-    return result
-
-
-def change_sample(session: Session, batch_id: int, size: int = SAMPLE_SIZE) -> list[dict[str, Any]]:
-    """The first `size` values the batch changes (or would), in the change log's key order (so
-    even a million-row log answers from its index): who, which channel, and each changed
-    reason's new value."""
-    log = change_log.c
-    first = (
-        select(log.channel, log.subject_id, log.changed_mask, log.after_mask)
-        .where(log.batch_id == batch_id, log.changed_mask != 0)
-        .order_by(log.channel, log.subject_id)
-        .limit(size)
-        .subquery()
+) -> BatchView:
+    return BatchView(
+        id=batch.id,
+        kind=batch.kind,
+        status=batch.status,
+        mode=batch.mode,
+        scope=None
+        if batch.mode == Mode.CENSUS
+        else ScopeView(
+            school_year=batch.school_year,
+            school_id=batch.school_ext_id,
+            calendar_id=batch.calendar_ext_id,
+        ),
+        filter_id=batch.filter_id,
+        as_of=batch.as_of,
+        changes=Changes.model_validate(batch.changes),
+        keep_guardian_choices=batch.keep_guardian_choices,
+        dry_run=batch.dry_run,
+        submitted_by=submitter,
+        submitted_at=batch.submitted_at,
+        started_at=batch.started_at,
+        finished_at=batch.finished_at,
+        progress=Progress(done=done, total=batch.chunks_total or 0),
+        result=_result(session, batch) if batch.status.final else None,
+        undone_by=undone_by,
+        undo_of=batch.undo_of,
+        applied_as=applied_as,
     )
-    household = first.c.channel == HOUSEHOLD_PHONE
-    rows = session.execute(
-        select(
-            first,
-            Person.ext_id.label("person_id"),
-            Person.first_name,
-            Person.last_name,
-            Household.ext_id.label("household_id"),
-            Household.name.label("household_name"),
-        )
-        .outerjoin(Person, (Person.id == first.c.subject_id) & ~household)
-        .outerjoin(Household, (Household.id == first.c.subject_id) & household)
-        .order_by(first.c.channel, first.c.subject_id)
+
+
+def _result(session: Session, batch: Batch) -> BatchResult:
+    return BatchResult(
+        targets=batch.targets or 0,
+        errors=list(batch.errors),
+        counts=Counts.model_validate(batch.counts),
+        kept=Counts.model_validate(batch.kept),
+        conflicts=None if batch.undo_of is None else Counts.model_validate(batch.conflicts),
+        sample=change_sample(session, batch.id) if batch.dry_run else None,
     )
-    return [
-        {
-            "subjectType": "household" if row.channel == HOUSEHOLD_PHONE else "person",
-            "subjectId": row.household_id if row.channel == HOUSEHOLD_PHONE else row.person_id,
-            "name": row.household_name
-            if row.channel == HOUSEHOLD_PHONE
-            else f"{row.first_name} {row.last_name}",
-            "channel": CHANNELS[row.channel],
-            "changes": {
-                reason: "on" if row.after_mask >> k & 1 else "off"
-                for k, reason in enumerate(REASONS)
-                if row.changed_mask >> k & 1
-            },
-        }
-        for row in rows
-    ]
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

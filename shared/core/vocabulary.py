@@ -5,6 +5,7 @@ Setters are stored as integers: a positive number is the id of the batch that se
 the others are the named setters below.
 """
 
+from enum import StrEnum
 from typing import Final
 
 REASONS: Final = (
@@ -52,12 +53,40 @@ SETTER_NAMES: Final = {
     SETTER_STAFF: "staff",
 }
 
-MODES: Final = ("studentContact", "student", "census")
-MODE_LABELS: Final = {
-    "studentContact": "Student Messenger Contacts",
-    "student": "Students",
-    "census": "Census/Staff",
-}
+
+class Mode(StrEnum):
+    """Who a batch updates: the messenger contacts of the students in scope, the students, or
+    the people a census filter matches."""
+
+    STUDENT_CONTACT = "studentContact"
+    STUDENT = "student"
+    CENSUS = "census"
+
+
+MODES: Final = tuple(Mode)
+
+
+class BatchStatus(StrEnum):
+    """Queued, then running, then one of the final three; a batch never goes back."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+ACTIVE_STATUSES: Final = (BatchStatus.QUEUED, BatchStatus.RUNNING)
+FINAL_STATUSES: Final = (BatchStatus.SUCCEEDED, BatchStatus.FAILED, BatchStatus.CANCELLED)
+
+
+class BatchKind(StrEnum):
+    BATCH = "batch"
+    UNDO = "undo"
 
 
 def setter_name(code: int) -> str:
@@ -76,3 +105,23 @@ def is_text_message_word(word: str) -> bool:
     """True for any spelling of a text-message (SMS) channel or reason, which no batch may set."""
     squashed = "".join(ch for ch in word.lower() if ch.isalnum())
     return "sms" in squashed or "text" in squashed
+
+
+class Role(StrEnum):
+    """A user's role: a district admin does everything; a school admin runs batches within
+    their schools, with their own filters; a viewer reads."""
+
+    DISTRICT_ADMIN = "district_admin"
+    SCHOOL_ADMIN = "school_admin"
+    VIEWER = "viewer"
+
+
+ROLES: Final = tuple(Role)
+
+
+class FilterKind(StrEnum):
+    """A student filter narrows the students of a batch's scope; a census filter says who a
+    Census/Staff batch updates."""
+
+    STUDENT = "student"
+    CENSUS = "census"

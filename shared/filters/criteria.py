@@ -1,43 +1,79 @@
-"""Ad hoc filter criteria (SPEC section 6): structured JSON, checked here, never SQL."""
+"""A filter's criteria (docs/batches.md, "Filters"): structured JSON, never SQL. Every criterion
+given must hold.
 
-from typing import Any
+A student filter takes `grades`, `schoolIds` and `personIds`; a census filter `personIds`,
+`staff`, `assignmentSchoolIds`, `students` and `messengerContacts`.
+"""
 
-from shared.core.errors import InvalidRequest
+from typing import Annotated, Any, Final, Self
 
-LIST_CRITERIA = {
-    "student": ("grades", "schoolIds", "personIds"),
-    "census": ("personIds", "assignmentSchoolIds"),
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from shared.core.contract import Body, Flag, Identifier, PlainText, one_of
+from shared.core.vocabulary import FilterKind
+
+MAX_PERSON_IDS: Final = 100_000
+MAX_SCHOOL_IDS: Final = 10_000
+MAX_GRADES: Final = 100
+CRITERIA_OF: Final = {
+    FilterKind.STUDENT: ("grades", "schoolIds", "personIds"),
+    FilterKind.CENSUS: (
+        "personIds",
+        "staff",
+        "assignmentSchoolIds",
+        "students",
+        "messengerContacts",
+    ),
 }
-FLAG_CRITERIA = {
-    "student": (),
-    "census": ("staff", "students", "messengerContacts"),
-}
-KINDS = tuple(LIST_CRITERIA)
+
+Grade = Annotated[str, PlainText(16, blank="must not be empty")]
+Left = Field(default=None, exclude_if=lambda value: value is None)
 
 
-def parse_criteria(kind: Any, raw: Any) -> dict[str, Any]:
-    if kind not in KINDS:
-        raise InvalidRequest(f"must be one of {', '.join(KINDS)}; got {kind!r}", field="kind")
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise InvalidRequest("must be an object", field="criteria")
-    criteria: dict[str, Any] = {}
-    for key, value in raw.items():
-        where = f"criteria.{key}"
-        if key in LIST_CRITERIA[kind]:
-            if not isinstance(value, list) or not all(
-                isinstance(item, str) and item for item in value
-            ):
-                raise InvalidRequest("must be a list of identifiers (strings)", field=where)
-            criteria[key] = list(dict.fromkeys(value))
-        elif key in FLAG_CRITERIA[kind]:
-            if value is None:
-                continue
-            if not isinstance(value, bool):
-                raise InvalidRequest("must be true or false", field=where)
-            criteria[key] = value
-        else:
-            known = ", ".join(LIST_CRITERIA[kind] + FLAG_CRITERIA[kind])
-            raise InvalidRequest(f"unknown criterion for a {kind} filter; one of {known}", where)
-    return criteria
+class Criteria(Body):
+    """The criteria a filter holds; one left out (or null) does not narrow."""
+
+    grades: Annotated[list[Grade], Field(max_length=MAX_GRADES)] | None = Left
+    school_ids: Annotated[list[Identifier], Field(max_length=MAX_SCHOOL_IDS)] | None = Left
+    person_ids: Annotated[list[Identifier], Field(max_length=MAX_PERSON_IDS)] | None = Left
+    staff: Flag | None = Left
+    assignment_school_ids: Annotated[list[Identifier], Field(max_length=MAX_SCHOOL_IDS)] | None = (
+        Left
+    )
+    students: Flag | None = Left
+    messenger_contacts: Flag | None = Left
+
+    def stored(self) -> dict[str, Any]:
+        """As kept with the filter (and copied into each batch that uses it): the criteria
+        given, each list without repeats."""
+        given = self.model_dump(by_alias=True, exclude_none=True)
+        return {
+            key: list(dict.fromkeys(value)) if isinstance(value, list) else value
+            for key, value in given.items()
+        }
+
+
+class FilterRequest(Body):
+    """A saved filter: a name, its kind, and criteria of that kind."""
+
+    not_an_object = "the request body must be a JSON object"
+
+    name: Annotated[str, PlainText(200, blank="a filter needs a name")]
+    kind: Annotated[FilterKind, one_of(*FilterKind)]
+    criteria: Criteria | None = None
+
+    @model_validator(mode="after")
+    def _criteria_of_kind(self) -> Self:
+        known = CRITERIA_OF[self.kind]
+        for key in self.stored_criteria():
+            if key not in known:
+                raise PydanticCustomError(
+                    "criterion",
+                    "unknown criterion for a {kind} filter; one of {known}",
+                    {"kind": str(self.kind), "known": ", ".join(known), "at": f"criteria.{key}"},
+                )
+        return self
+
+    def stored_criteria(self) -> dict[str, Any]:
+        return self.criteria.stored() if self.criteria is not None else {}

@@ -1,54 +1,102 @@
-"""Saved ad hoc filters (SPEC section 6)."""
+"""Saved ad hoc filters (docs/batches.md, "Filters"): make, read, change, delete.
 
-from typing import Any
+A school admin reaches their own filters only; anyone else reaches all of them (a viewer only
+reads: web/access.py). Each change is audited. Batches keep a copy of the criteria they ran
+with, so changing or deleting a filter changes no batch.
+"""
+
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.access.accounts import record_audit
-from shared.access.reach import filter_reach, reach_of
-from shared.core.errors import InvalidRequest
-from shared.core.request_shape import object_with_fields
-from shared.filters.criteria import parse_criteria
+from shared.access.audit import record_audit
+from shared.access.reach import ensure_filter_allowed, filter_reach, reach_of
+from shared.core.contract import View
+from shared.core.errors import NotFound
+from shared.core.vocabulary import FilterKind
+from shared.filters.criteria import Criteria, FilterRequest
 from shared.models import Filter, User
 
-FILTER_FIELDS = frozenset({"name", "kind", "criteria"})
+ACTION_CREATE: Final = "filter.create"
+ACTION_UPDATE: Final = "filter.update"
+ACTION_DELETE: Final = "filter.delete"
 
 
-def create_filter(session: Session, payload: Any, *, user: User | None) -> Filter:
-    payload = object_with_fields(payload, FILTER_FIELDS)
-    name = payload.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidRequest("a filter needs a name", field="name")
-    criteria = parse_criteria(payload.get("kind"), payload.get("criteria"))
+class FilterView(View):
+    id: int
+    name: str
+    kind: FilterKind
+    criteria: Criteria
+
+
+def filter_view(saved: Filter) -> FilterView:
+    return FilterView(
+        id=saved.id,
+        name=saved.name,
+        kind=FilterKind(saved.kind),
+        criteria=Criteria.model_validate(saved.criteria),
+    )
+
+
+def create_filter(session: Session, request: FilterRequest, *, user: User | None) -> Filter:
     saved = Filter(
-        name=name.strip(),
-        kind=payload["kind"],
-        criteria=criteria,
+        name=request.name,
+        kind=request.kind,
+        criteria=request.stored_criteria(),
         owner_id=user.id if user else None,
     )
     session.add(saved)
     session.flush()
-    record_audit(
-        session,
-        username=user.username if user else None,
-        action="filter.create",
-        subject=f"filter:{saved.id}",
-        detail={"name": saved.name, "kind": saved.kind},
-    )
+    _audit(session, user, ACTION_CREATE, saved)
     return saved
 
 
+def visible_filter(
+    session: Session, filter_id: int, user: User | None, *, for_update: bool = False
+) -> Filter:
+    """The filter, if the user may reach it (a school admin: one of their own)."""
+    saved = session.get(Filter, filter_id, with_for_update=for_update)
+    if saved is None:
+        raise NotFound(f"no filter {filter_id}")
+    ensure_filter_allowed(reach_of(session, user), saved)
+    return saved
+
+
+def update_filter(
+    session: Session, filter_id: int, request: FilterRequest, *, user: User | None
+) -> Filter:
+    """Replace the filter's name, kind and criteria; it keeps its owner."""
+    saved = visible_filter(session, filter_id, user, for_update=True)
+    saved.name = request.name
+    saved.kind = request.kind
+    saved.criteria = request.stored_criteria()
+    _audit(session, user, ACTION_UPDATE, saved)
+    return saved
+
+
+def delete_filter(session: Session, filter_id: int, *, user: User | None) -> None:
+    """Delete the filter; the batches that used it keep their copy of its criteria."""
+    saved = visible_filter(session, filter_id, user, for_update=True)
+    _audit(session, user, ACTION_DELETE, saved)
+    session.delete(saved)
+
+
 def list_filters(
-    session: Session, kind: str | None = None, *, user: User | None = None
+    session: Session, kind: FilterKind | None = None, *, user: User | None = None
 ) -> list[Filter]:
     """The filters the user may use (a school admin: their own), by name."""
     query = select(Filter).where(filter_reach(reach_of(session, user)))
-    query = query.order_by(Filter.name, Filter.id)
     if kind is not None:
         query = query.where(Filter.kind == kind)
-    return list(session.scalars(query))
+    return list(session.scalars(query.order_by(Filter.name, Filter.id)))
 
 
-def filter_view(saved: Filter) -> dict[str, Any]:
-    return {"id": saved.id, "name": saved.name, "kind": saved.kind, "criteria": saved.criteria}
+def _audit(session: Session, user: User | None, action: str, saved: Filter) -> None:
+    record_audit(
+        session,
+        username=user.username if user else None,
+        action=action,
+        subject=f"filter:{saved.id}",
+        detail={"name": saved.name, "kind": saved.kind},
+    )

@@ -18,7 +18,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -28,11 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.models.base import Base, utcnow
+from shared.core.vocabulary import BatchKind, BatchStatus, Mode
+from shared.models.base import Base, EnumText, UtcDateTime, utcnow
 from shared.models.preferences import setter_columns
-
-ACTIVE_STATUSES = ("queued", "running")
-FINAL_STATUSES = ("succeeded", "failed", "cancelled")
 
 
 class Batch(Base):
@@ -40,9 +37,11 @@ class Batch(Base):
     __table_args__ = (Index("ix_batches_status_id", "status", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8), default="batch")  # batch | undo
-    status: Mapped[str] = mapped_column(String(12), default="queued")
-    mode: Mapped[str | None] = mapped_column(String(16))
+    kind: Mapped[BatchKind] = mapped_column(EnumText(BatchKind, 8), default=BatchKind.BATCH)
+    status: Mapped[BatchStatus] = mapped_column(
+        EnumText(BatchStatus, 12), default=BatchStatus.QUEUED
+    )
+    mode: Mapped[Mode | None] = mapped_column(EnumText(Mode, 16))
     school_year: Mapped[str | None] = mapped_column(String(9))
     school_ext_id: Mapped[str | None] = mapped_column(String(64))
     calendar_ext_id: Mapped[str | None] = mapped_column(String(64))
@@ -54,9 +53,9 @@ class Batch(Base):
     keep_guardian_choices: Mapped[bool] = mapped_column(Boolean, default=False)
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     planned: Mapped[bool] = mapped_column(Boolean, default=False)
     # How many times a worker started planning it (see pipeline.start_plan).
     plan_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -83,8 +82,8 @@ class BatchChunk(Base):
     # How many times a worker started it; counted before each start, in a transaction of its
     # own, so a worker that dies in it still counts (see pipeline.start_chunk).
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    enqueued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     counts: Mapped[list[list[int]] | None] = mapped_column(JSON)
     kept: Mapped[list[list[int]] | None] = mapped_column(JSON)
 

@@ -1,19 +1,20 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.models.base import Base, utcnow
+from shared.core.vocabulary import FilterKind
+from shared.models.base import Base, EnumText, UtcDateTime, utcnow
 
 
 class Filter(Base):
-    """A saved ad hoc filter: structured criteria (SPEC section 6), never SQL."""
+    """A saved ad hoc filter: structured criteria (docs/batches.md, "Filters"), never SQL."""
 
     __tablename__ = "filters"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(8))  # student | census
+    kind: Mapped[FilterKind] = mapped_column(EnumText(FilterKind, 8))
     criteria: Mapped[dict[str, Any]] = mapped_column(JSON)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -1,5 +1,5 @@
-"""One person's or one household's preferences, set by a guardian or a clerk (SPEC sections 5
-and 10): what `PATCH .../preferences` and the person page do.
+"""One person's or one household's preferences, set by a guardian or a clerk: what
+`PATCH .../preferences` and the person page do.
 
 Every reason given `on` or `off` gets that value and the setter `guardian` or `staff`, even when
 the value was already equal: the choice itself is recorded, so that a later batch with
@@ -11,18 +11,18 @@ commits.
 """
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Annotated, Final, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from shared.access.accounts import record_audit
-from shared.batches.request import TEXT_REFUSAL, Changes, parse_changes
+from shared.access.audit import record_audit
+from shared.core.contract import Body, one_of
 from shared.core.db import is_sqlite
 from shared.core.errors import InvalidRequest, NotFound
-from shared.core.request_shape import object_with_fields
+from shared.core.grids import NO_CHANGE, ChannelOptions, Grid, ReasonOptions
 from shared.core.vocabulary import (
     ADDRESS_COLUMN,
     CHANNELS,
@@ -35,10 +35,32 @@ from shared.core.vocabulary import (
 from shared.models import Household, Person, preferences
 from shared.models.preferences import SETTER_COLUMNS
 
-PAYLOAD_FIELDS: Final = frozenset({"setBy", "changes"})
 SETTERS: Final = {"guardian": SETTER_GUARDIAN, "staff": SETTER_STAFF}
 HOUSEHOLD_CHANNEL: Final = CHANNELS[HOUSEHOLD_PHONE]
 EDIT_TEXT_REFUSAL: Final = "text-message (SMS) preferences cannot be set"
+
+
+class EditReasonOptions(ReasonOptions):
+    text_refusal = EDIT_TEXT_REFUSAL
+
+
+class EditChanges(ChannelOptions[EditReasonOptions]):
+    """The options to record per channel and reason; anything left out is left as it is. A
+    text-message (SMS) channel or reason, in any spelling, is refused."""
+
+    text_refusal = EDIT_TEXT_REFUSAL
+
+
+class PreferenceEdit(Body):
+    """Who sets (a guardian, or a clerk: staff) and the options per channel and reason. Every
+    reason set on or off gets the value and the setter, even when the value was already equal.
+    A person's edit names only personal channels, a household's only householdPhone; a channel
+    without an address is refused."""
+
+    not_an_object = "the request body must be a JSON object"
+
+    set_by: Annotated[Literal["guardian", "staff"], one_of(*SETTERS)]
+    changes: EditChanges | None = None
 
 
 @dataclass(frozen=True)
@@ -46,7 +68,7 @@ class Edit:
     """A validated payload: who sets, and the on/off options only (channel and reason order)."""
 
     set_by: str
-    changes: Changes
+    changes: Grid
 
     @property
     def setter(self) -> int:
@@ -54,9 +76,9 @@ class Edit:
 
 
 def edit_person_preferences(
-    session: Session, person_ext_id: str, payload: Any, *, username: str | None
+    session: Session, person_ext_id: str, request: PreferenceEdit, *, username: str | None
 ) -> None:
-    edit = parse_edit(payload, household=False)
+    edit = parse_edit(request, household=False)
     person = session.scalars(select(Person).where(Person.ext_id == person_ext_id)).one_or_none()
     if person is None:
         raise NotFound(f"no person {person_ext_id!r}")
@@ -70,9 +92,9 @@ def edit_person_preferences(
 
 
 def edit_household_preferences(
-    session: Session, household_ext_id: str, payload: Any, *, username: str | None
+    session: Session, household_ext_id: str, request: PreferenceEdit, *, username: str | None
 ) -> None:
-    edit = parse_edit(payload, household=True)
+    edit = parse_edit(request, household=True)
     household = session.scalars(
         select(Household).where(Household.ext_id == household_ext_id)
     ).one_or_none()
@@ -87,34 +109,24 @@ def edit_household_preferences(
     _audit(session, username, f"household:{household.ext_id}", edit)
 
 
-def parse_edit(payload: Any, *, household: bool) -> Edit:
-    """The payload's shape: `{setBy, changes}` naming only the subject's channels, with at
-    least one reason set on or off."""
-    payload = object_with_fields(payload, PAYLOAD_FIELDS)
-    set_by = payload.get("setBy")
-    if set_by not in SETTERS:
-        raise InvalidRequest(f"must be one of {', '.join(SETTERS)}; got {set_by!r}", "setBy")
-    raw = payload.get("changes")
-    try:
-        parsed = parse_changes(raw)
-    except InvalidRequest as error:
-        if error.message != TEXT_REFUSAL:
-            raise
-        # The batch's wording says "by a batch"; nothing else sets them either.
-        raise InvalidRequest(EDIT_TEXT_REFUSAL, field=error.field) from None
-    for channel in raw or {}:
-        if (channel == HOUSEHOLD_CHANNEL) != household:
+def parse_edit(edit: PreferenceEdit, *, household: bool) -> Edit:
+    """The edit, if it names only the subject's channels and sets at least one reason on or
+    off."""
+    given = edit.changes or EditChanges()
+    for name, field in EditChanges.model_fields.items():
+        channel = field.alias or name
+        if name in given.model_fields_set and (channel == HOUSEHOLD_CHANNEL) != household:
             raise InvalidRequest(_misplaced(channel), field=f"changes.{channel}")
     changes = {
-        channel: {reason: option for reason, option in options.items() if option != "noChange"}
-        for channel, options in parsed.items()
+        channel: {reason: option for reason, option in options.items() if option != NO_CHANGE}
+        for channel, options in given.grid().items()
     }
     changes = {channel: options for channel, options in changes.items() if options}
     if not changes:
         raise InvalidRequest(
             "nothing to change: set at least one reason to on or off", field="changes"
         )
-    return Edit(set_by, changes)
+    return Edit(edit.set_by, changes)
 
 
 def _misplaced(channel: str) -> str:

@@ -1,4 +1,4 @@
-"""The preference export (SPEC section 7), streamed from the database in server-side batches.
+"""The preference export (see README.md), streamed from the database in server-side batches.
 
 One row per (subject, channel with an address): households first, then people, each by their
 district identifier in code-point order (COLLATE "C" on PostgreSQL, SQLite's BINARY), then by

@@ -7,12 +7,13 @@ are listed once per membership, with its dates, so that the caller judges what i
 """
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared.core.contract import View
 from shared.core.errors import NotFound
+from shared.core.grids import ByPersonalChannel, ByReason
 from shared.core.vocabulary import (
     ADDRESS_COLUMN,
     CHANNELS,
@@ -29,7 +30,48 @@ Stored = tuple[int, tuple[int, ...]]  # mask, setters
 NEVER_SET: Stored = (0, (SETTER_DEFAULT,) * len(REASONS))
 
 
-def person_preferences(session: Session, ext_id: str) -> dict[str, Any]:
+class ReasonValues(ByReason[bool]):
+    """Per reason: on (true) or off (false)."""
+
+
+class ReasonSetters(ByReason[str]):
+    """Per reason, who set the value last: default, import, guardian, staff or batch:<id>."""
+
+
+class ChannelPreferences(View):
+    address: str | None  # None: the person has no address on this channel
+    values: ReasonValues
+    setters: ReasonSetters
+
+
+class PersonChannels(ByPersonalChannel[ChannelPreferences]):
+    pass
+
+
+class HouseholdPreferences(View):
+    household_id: str
+    name: str
+    phone: str | None
+    values: ReasonValues
+    setters: ReasonSetters
+
+
+class HouseholdMembership(HouseholdPreferences):
+    """A household the person is (or was) a member of, with the membership's dates."""
+
+    start_date: date | None
+    end_date: date | None
+
+
+class PersonPreferences(View):
+    person_id: str
+    first_name: str
+    last_name: str
+    channels: PersonChannels
+    households: list[HouseholdMembership]
+
+
+def person_preferences(session: Session, ext_id: str) -> PersonPreferences:
     person = session.scalars(select(Person).where(Person.ext_id == ext_id)).one_or_none()
     if person is None:
         raise NotFound(f"no person {ext_id!r}")
@@ -38,30 +80,33 @@ def person_preferences(session: Session, ext_id: str) -> dict[str, Any]:
     for channel in PERSONAL_CHANNELS:
         name = CHANNELS[channel]
         address = getattr(person, ADDRESS_COLUMN[name]) or None
-        channels[name] = {"address": address, **_reasons(stored.get((person.id, channel)))}
-    return {
-        "personId": person.ext_id,
-        "firstName": person.first_name,
-        "lastName": person.last_name,
-        "channels": channels,
-        "households": _households(session, person.id),
-    }
+        values, setters = _reasons(stored.get((person.id, channel)))
+        channels[name] = ChannelPreferences(address=address, values=values, setters=setters)
+    return PersonPreferences(
+        person_id=person.ext_id,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        channels=PersonChannels.model_validate(channels),
+        households=_households(session, person.id),
+    )
 
 
-def household_preferences(session: Session, ext_id: str) -> dict[str, Any]:
+def household_preferences(session: Session, ext_id: str) -> HouseholdPreferences:
     household = session.scalars(select(Household).where(Household.ext_id == ext_id)).one_or_none()
     if household is None:
         raise NotFound(f"no household {ext_id!r}")
     stored = _stored(session, [household.id], personal=False)
-    return {
-        "householdId": household.ext_id,
-        "name": household.name,
-        "phone": household.phone or None,
-        **_reasons(stored.get((household.id, HOUSEHOLD_PHONE))),
-    }
+    values, setters = _reasons(stored.get((household.id, HOUSEHOLD_PHONE)))
+    return HouseholdPreferences(
+        household_id=household.ext_id,
+        name=household.name,
+        phone=household.phone or None,
+        values=values,
+        setters=setters,
+    )
 
 
-def _households(session: Session, person_id: int) -> list[dict[str, Any]]:
+def _households(session: Session, person_id: int) -> list[HouseholdMembership]:
     memberships = session.execute(
         select(
             Household.id,
@@ -75,18 +120,21 @@ def _households(session: Session, person_id: int) -> list[dict[str, Any]]:
         .where(HouseholdMember.person_id == person_id)
     ).all()
     stored = _stored(session, [m.id for m in memberships], personal=False)
-    listed = [
-        {
-            "householdId": m.ext_id,
-            "name": m.name,
-            "phone": m.phone or None,
-            "startDate": _iso(m.start_date),
-            "endDate": _iso(m.end_date),
-            **_reasons(stored.get((m.id, HOUSEHOLD_PHONE))),
-        }
-        for m in memberships
-    ]
-    listed.sort(key=lambda h: (h["householdId"], h["startDate"] or ""))
+    listed = []
+    for m in memberships:
+        values, setters = _reasons(stored.get((m.id, HOUSEHOLD_PHONE)))
+        listed.append(
+            HouseholdMembership(
+                household_id=m.ext_id,
+                name=m.name,
+                phone=m.phone or None,
+                values=values,
+                setters=setters,
+                start_date=m.start_date,
+                end_date=m.end_date,
+            )
+        )
+    listed.sort(key=lambda h: (h.household_id, h.start_date or date.min))
     return listed
 
 
@@ -110,13 +158,8 @@ def _stored(
     return {(s, c): (mask, tuple(setters)) for s, c, mask, *setters in rows}
 
 
-def _reasons(stored: Stored | None) -> dict[str, dict[str, Any]]:
+def _reasons(stored: Stored | None) -> tuple[ReasonValues, ReasonSetters]:
     mask, setters = stored or NEVER_SET
-    return {
-        "values": {reason: bool(mask >> k & 1) for k, reason in enumerate(REASONS)},
-        "setters": {reason: setter_name(s) for reason, s in zip(REASONS, setters, strict=True)},
-    }
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day is not None else None
+    values = {reason: bool(mask >> k & 1) for k, reason in enumerate(REASONS)}
+    names = {reason: setter_name(s) for reason, s in zip(REASONS, setters, strict=True)}
+    return ReasonValues.model_validate(values), ReasonSetters.model_validate(names)

@@ -1,4 +1,5 @@
-"""The JSON API under /api/v1 (SPEC section 5).
+"""The JSON API under /api/v1: each module declares its endpoints on the route table
+(web/api/routes.py), from which web/api/openapi.py writes the OpenAPI document.
 
 Who may call each endpoint is in web/access.py: every endpoint but /health needs a bearer token
 or the login session. The API is exempt from the app-wide CSRF check because a bearer token
@@ -10,16 +11,11 @@ from flask import Blueprint
 from flask_wtf.csrf import CSRFProtect
 
 from web.api import audit, batches, changes, filters, health, openapi, people
+from web.api.routes import api
+
+MODULES = (health, batches, changes, audit, people, filters, openapi)  # each declares its routes
 
 
-def make_api_blueprint(csrf: CSRFProtect) -> Blueprint:
-    api = Blueprint("api", __name__, url_prefix="/api/v1")
-    csrf.exempt(api)
-    health.register(api)
-    batches.register(api)
-    changes.register(api)
-    audit.register(api)
-    people.register(api)
-    filters.register(api)
-    openapi.register(api)
-    return api
+def api_blueprint(csrf: CSRFProtect) -> Blueprint:
+    csrf.exempt(api.blueprint)
+    return api.blueprint

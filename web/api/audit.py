@@ -1,29 +1,30 @@
 """GET /api/v1/audit: the audit log, newest first, for district admins only."""
 
-from typing import Any
-
-from flask import Blueprint
-
-from shared.access.audit import audit_entry_view, list_audit
-from web.params import optional_arg, positive_int_arg
+from shared.access import audit
+from web.api.bodies import AuditList
+from web.api.routes import api
+from web.queries import AuditQuery
 from web.services import services
 
-PER_PAGE = 50
-MAX_PER_PAGE = 200
 
-
-def register(api: Blueprint) -> None:
-    api.add_url_rule("/audit", "list_audit", list_audit_, methods=["GET"])
-
-
-def list_audit_() -> dict[str, Any]:
-    page = positive_int_arg("page", 1)
-    per_page = positive_int_arg("perPage", PER_PAGE, maximum=MAX_PER_PAGE)
-    action = optional_arg("action")  # list_audit says which actions there are
-    username = optional_arg("username")
+@api.get(
+    "/audit",
+    summary="The audit log, newest first (district admins only)",
+    query=AuditQuery,
+    response=AuditList,
+)
+def list_audit(query: AuditQuery) -> AuditList:
     with services().session_factory() as session:
-        entries, total = list_audit(
-            session, page=page, per_page=per_page, action=action, username=username
+        entries, total = audit.list_audit(
+            session,
+            page=query.page,
+            per_page=query.per_page,
+            action=query.action,
+            username=query.username,
         )
-        items = [audit_entry_view(entry) for entry in entries]
-    return {"items": items, "page": page, "perPage": per_page, "total": total}
+        return AuditList(
+            items=[audit.audit_entry_view(entry) for entry in entries],
+            page=query.page,
+            per_page=query.per_page,
+            total=total,
+        )

@@ -2,22 +2,22 @@
 
 from collections.abc import Iterator
 
-from flask import Blueprint, Response
+from flask import Response
 
 from shared.batches.change_log import iter_changes_csv
-from shared.batches.service import visible_batch
+from shared.batches.lookup import visible_batch
 from shared.core.db import read_session
+from web.api.routes import CSV, api
 from web.auth import db_user, require_principal
 from web.services import services
 
 
-def register(api: Blueprint) -> None:
-    api.add_url_rule(
-        "/batches/<int:batch_id>/changes.csv", "batch_changes_csv", batch_changes_csv,
-        methods=["GET"],
-    )  # fmt: skip
-
-
+@api.get(
+    "/batches/<id:batch_id>/changes.csv",
+    summary="A batch's change log (for a preview: what would change), streamed as CSV: "
+    "subjectType,subjectId,channel,reason,before,after,setterBefore, one row per value",
+    response=CSV,
+)
 def batch_changes_csv(batch_id: int) -> Response:
     session_factory = services().session_factory
     # An unknown batch must be a 404, decided before the 200 of the stream is sent.
@@ -32,6 +32,6 @@ def batch_changes_csv(batch_id: int) -> Response:
 
     return Response(
         lines(),
-        mimetype="text/csv",
+        mimetype=CSV,
         headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-changes.csv"'},
     )

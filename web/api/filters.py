@@ -1,31 +1,93 @@
-"""GET/POST /api/v1/filters: saved ad hoc filters."""
+"""Saved ad hoc filters: list, make, read, change, delete, and preview what one matches."""
 
-from typing import Any
+from flask import url_for
 
-from flask import Blueprint, Response, jsonify
-
-from shared.filters.service import create_filter, filter_view, list_filters
+from shared.filters import service
+from shared.filters.criteria import FilterRequest
+from shared.filters.preview import FilterPreview, FilterPreviewRequest, preview_filter
+from shared.filters.service import FilterView
+from web.api.bodies import FilterList
+from web.api.routes import Link, api
 from web.auth import db_user, require_principal
-from web.params import json_object_body
 from web.services import services
 
+FILTER_ID = {"filterId": "$response.body#/id"}
+ON_A_FILTER = (
+    Link("GetFilter", "get_filter", FILTER_ID),
+    Link("UpdateFilter", "update_filter", FILTER_ID),
+    Link("PreviewFilter", "preview_saved_filter", FILTER_ID),
+    Link("DeleteFilter", "delete_filter", FILTER_ID),
+)
 
-def register(api: Blueprint) -> None:
-    api.add_url_rule("/filters", "list_filters", list_filters_, methods=["GET"])
-    api.add_url_rule("/filters", "create_filter", create_filter_, methods=["POST"])
 
-
-def list_filters_() -> dict[str, Any]:
+@api.get("/filters", summary="The saved ad hoc filters the user may use", response=FilterList)
+def list_filters() -> FilterList:
     with services().session_factory() as session:
         user = db_user(session, require_principal())
-        return {"items": [filter_view(saved) for saved in list_filters(session, user=user)]}
+        saved = service.list_filters(session, user=user)
+        return FilterList(items=[service.filter_view(each) for each in saved])
 
 
-def create_filter_() -> tuple[Response, int]:
-    payload = json_object_body()
+@api.post(
+    "/filters",
+    summary="Save an ad hoc filter",
+    status=201,
+    body=FilterRequest,
+    response=FilterView,
+    links=ON_A_FILTER,
+)
+def create_filter(body: FilterRequest) -> tuple[FilterView, dict[str, str]]:
     principal = require_principal()
     with services().session_factory.begin() as session:
-        saved = create_filter(session, payload, user=db_user(session, principal))
-        session.flush()
-        view = filter_view(saved)
-    return jsonify(view), 201
+        saved = service.create_filter(session, body, user=db_user(session, principal))
+        view = service.filter_view(saved)
+    return view, {"Location": url_for("api.get_filter", filter_id=view.id)}
+
+
+@api.get("/filters/<id:filter_id>", summary="One saved filter", response=FilterView)
+def get_filter(filter_id: int) -> FilterView:
+    with services().session_factory() as session:
+        user = db_user(session, require_principal())
+        return service.filter_view(service.visible_filter(session, filter_id, user))
+
+
+@api.put(
+    "/filters/<id:filter_id>",
+    summary="Change a saved filter: its name, kind and criteria (batches keep the criteria "
+    "they ran with)",
+    body=FilterRequest,
+    response=FilterView,
+    links=ON_A_FILTER[:3],
+)
+def update_filter(filter_id: int, body: FilterRequest) -> FilterView:
+    principal = require_principal()
+    with services().session_factory.begin() as session:
+        saved = service.update_filter(session, filter_id, body, user=db_user(session, principal))
+        return service.filter_view(saved)
+
+
+@api.delete(
+    "/filters/<id:filter_id>",
+    summary="Delete a saved filter (batches keep the criteria they ran with)",
+    status=204,
+    response=None,
+)
+def delete_filter(filter_id: int) -> None:
+    principal = require_principal()
+    with services().session_factory.begin() as session:
+        service.delete_filter(session, filter_id, user=db_user(session, principal))
+
+
+@api.post(
+    "/filters/<id:filter_id>/preview",
+    summary="How many people a saved filter matches as of a date, and the first of them by "
+    "name (a student filter: over every calendar)",
+    body=FilterPreviewRequest,
+    response=FilterPreview,
+)
+def preview_saved_filter(filter_id: int, body: FilterPreviewRequest) -> FilterPreview:
+    web_services = services()
+    with web_services.session_factory() as session:
+        user = db_user(session, require_principal())
+        saved = service.visible_filter(session, filter_id, user)
+        return preview_filter(session, saved, body.as_of or web_services.today(), user=user)

@@ -2,64 +2,69 @@
 preference as CSV."""
 
 from collections.abc import Iterator
-from typing import Any
 
-from flask import Blueprint, Response
+from flask import Response
 from sqlalchemy.orm import Session
 
 from shared.access.reach import ensure_household_id_allowed, ensure_person_id_allowed
 from shared.core.db import in_transaction, read_session
-from shared.people.edit import edit_household_preferences, edit_person_preferences
+from shared.people import edit, view
+from shared.people.edit import PreferenceEdit
 from shared.people.export import iter_preferences_csv
-from shared.people.view import household_preferences, person_preferences
+from shared.people.view import HouseholdPreferences, PersonPreferences
+from web.api.routes import CSV, api
 from web.auth import db_user, require_principal
-from web.params import json_object_body
 from web.services import services
 
 
-def register(api: Blueprint) -> None:
-    api.add_url_rule(
-        "/people/<person_id>/preferences", "person_preferences", person_preferences_,
-        methods=["GET"],
-    )  # fmt: skip
-    api.add_url_rule(
-        "/people/<person_id>/preferences", "edit_person_preferences", edit_person,
-        methods=["PATCH"],
-    )  # fmt: skip
-    api.add_url_rule(
-        "/households/<household_id>/preferences", "edit_household_preferences", edit_household,
-        methods=["PATCH"],
-    )  # fmt: skip
-    api.add_url_rule("/preferences.csv", "preferences_csv", preferences_csv, methods=["GET"])
-
-
-def person_preferences_(person_id: str) -> dict[str, Any]:
+@api.get(
+    "/people/<ext_id:person_id>/preferences",
+    summary="A person's addresses and preference values, and their households'",
+    response=PersonPreferences,
+)
+def person_preferences(person_id: str) -> PersonPreferences:
     with services().session_factory() as session:
         ensure_person_id_allowed(session, db_user(session, require_principal()), person_id)
-        return person_preferences(session, person_id)
+        return view.person_preferences(session, person_id)
 
 
-def edit_person(person_id: str) -> dict[str, Any]:
-    payload = json_object_body()
+@api.patch(
+    "/people/<ext_id:person_id>/preferences",
+    summary="Record a guardian's or a clerk's choices for the person's channels",
+    body=PreferenceEdit,
+    response=PersonPreferences,
+)
+def edit_person_preferences(person_id: str, body: PreferenceEdit) -> PersonPreferences:
     principal = require_principal()
 
-    def edit(session: Session) -> dict[str, Any]:
+    def write(session: Session) -> PersonPreferences:
         ensure_person_id_allowed(session, db_user(session, principal), person_id)
-        edit_person_preferences(session, person_id, payload, username=principal.username)
-        return person_preferences(session, person_id)
+        edit.edit_person_preferences(session, person_id, body, username=principal.username)
+        return view.person_preferences(session, person_id)
 
-    return in_transaction(services().session_factory, edit)
+    return in_transaction(services().session_factory, write)
 
 
-def edit_household(household_id: str) -> dict[str, Any]:
-    payload = json_object_body()
+@api.patch(
+    "/households/<ext_id:household_id>/preferences",
+    summary="Record a guardian's or a clerk's choices for a household phone",
+    body=PreferenceEdit,
+    response=HouseholdPreferences,
+)
+def edit_household_preferences(household_id: str, body: PreferenceEdit) -> HouseholdPreferences:
     principal = require_principal()
     with services().session_factory.begin() as session:
         ensure_household_id_allowed(session, db_user(session, principal), household_id)
-        edit_household_preferences(session, household_id, payload, username=principal.username)
-        return household_preferences(session, household_id)
+        edit.edit_household_preferences(session, household_id, body, username=principal.username)
+        return view.household_preferences(session, household_id)
 
 
+@api.get(
+    "/preferences.csv",
+    summary="Every preference, streamed as CSV: one row per subject and channel with an "
+    "address (the format of the import's preferences.csv)",
+    response=CSV,
+)
 def preferences_csv() -> Response:
     session_factory = services().session_factory
 
@@ -71,6 +76,6 @@ def preferences_csv() -> Response:
 
     return Response(
         lines(),
-        mimetype="text/csv",
+        mimetype=CSV,
         headers={"Content-Disposition": 'attachment; filename="preferences.csv"'},
     )

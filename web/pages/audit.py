@@ -2,15 +2,17 @@
 
 import json
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from flask import Blueprint, render_template
 
-from shared.access.audit import ACTIONS, audit_entry_view, list_audit
-from web.params import optional_arg, page_count, positive_int_arg
+from shared.access.audit import ACTIONS, AuditEntryView, audit_entry_view, list_audit
+from web.params import page_count
+from web.queries import PER_PAGE, AuditQuery, query_of
 from web.services import services
 
-PER_PAGE = 50
 ACTION_LABELS: Final = {
     "batch.submit": "Batch submitted",
     "batch.preview": "Preview",
@@ -30,20 +32,19 @@ ACTION_LABELS: Final = {
     "token.use": "API token used",
     "token.refused": "API token refused",
     "filter.create": "Filter created",
+    "filter.update": "Filter changed",
+    "filter.delete": "Filter deleted",
 }
 BATCH_SUBJECT = re.compile(r"batch:([0-9]+)")
 
 
-def make_audit_blueprint() -> Blueprint:
-    audit = Blueprint("audit", __name__)
-    audit.add_url_rule("/audit", "log", audit_log, methods=["GET"])
-    return audit
+bp = Blueprint("audit", __name__)
 
 
+@bp.get("/audit", endpoint="log")
 def audit_log() -> str:
-    page = positive_int_arg("page", 1)
-    action = optional_arg("action")
-    username = optional_arg("username")
+    query = query_of(AuditQuery, forms=True)
+    page, action, username = query.page, query.action, query.username
     with services().session_factory() as session:
         entries, total = list_audit(
             session, page=page, per_page=PER_PAGE, action=action, username=username
@@ -61,17 +62,29 @@ def audit_log() -> str:
     )
 
 
-def _row(entry: dict[str, Any]) -> dict[str, Any]:
-    subject = entry["subject"]
+@dataclass(frozen=True)
+class AuditRow:
+    """An entry as the page shows it: in words, with a link when it is about a batch."""
+
+    at: datetime
+    who: str
+    action: str
+    subject: str
+    batch_id: int | None
+    detail: str
+
+
+def _row(entry: AuditEntryView) -> AuditRow:
+    subject = entry.subject
     batch = BATCH_SUBJECT.fullmatch(subject) if subject else None
-    return {
-        "at": entry["at"],
-        "who": entry["username"] or "system",
-        "action": ACTION_LABELS.get(entry["action"], entry["action"]),
-        "subject": subject or "",
-        "batchId": int(batch.group(1)) if batch else None,
-        "detail": detail_text(entry["detail"]),
-    }
+    return AuditRow(
+        at=entry.at,
+        who=entry.username or "system",
+        action=ACTION_LABELS.get(entry.action, entry.action),
+        subject=subject or "",
+        batch_id=int(batch.group(1)) if batch else None,
+        detail=detail_text(entry.detail),
+    )
 
 
 def detail_text(detail: dict[str, Any] | None) -> str:

@@ -5,7 +5,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
-from shared.access.accounts import ACTION_LOGOUT, authenticate, login_throttled, record_audit
+from shared.access.audit import record_audit
+from shared.access.signin import ACTION_LOGOUT, authenticate, login_throttled
 from web.auth import Principal, require_principal
 from web.security import begin_session, end_session
 from web.services import services
@@ -16,13 +17,10 @@ THROTTLED = (
 )
 
 
-def make_auth_blueprint() -> Blueprint:
-    auth = Blueprint("auth", __name__)
-    auth.add_url_rule("/login", "login", login, methods=["GET", "POST"])
-    auth.add_url_rule("/logout", "logout", logout, methods=["POST"])
-    return auth
+bp = Blueprint("auth", __name__)
 
 
+@bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
     next_url = _safe_next(request.values.get("next"))
     if current_user.is_authenticated:
@@ -46,6 +44,7 @@ def login() -> Response | str | tuple[str, int]:
     return page, 429 if throttled else 401
 
 
+@bp.post("/logout")
 def logout() -> Response:
     username = require_principal().username
     with services().session_factory.begin() as session:

@@ -1,28 +1,32 @@
-"""The preferences of one person (SPEC section 10): find them by id or name, see every value
+"""The preferences of one person: find them by id or name, see every value
 with who set it, and record a guardian's or a clerk's choices. Editing follows the web flow:
 validate and write (the service), commit, flash, redirect back; a refused edit is shown on the
 page with a 400.
 """
 
 from collections.abc import Mapping
-from typing import Any, Final
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from shared.access.reach import ensure_person_id_allowed
+from shared.core.contract import parse
 from shared.core.db import in_transaction
 from shared.core.errors import InvalidRequest, NotFound
 from shared.core.vocabulary import OPTIONS, REASONS
 from shared.people.edit import (
     HOUSEHOLD_CHANNEL,
     SETTERS,
+    PreferenceEdit,
     edit_household_preferences,
     edit_person_preferences,
 )
 from shared.people.search import find_people
-from shared.people.view import person_preferences
+from shared.people.view import HouseholdMembership, HouseholdPreferences, person_preferences
 from web.auth import db_user, require_principal
 from web.labels import CHANNEL_LABELS, OPTION_LABELS, REASON_LABELS, field_label
 from web.services import services
@@ -33,19 +37,10 @@ SET_BY_LABELS: Final = {"guardian": "Guardian", "staff": "Staff"}
 PERSON_FORM: Final = "person"
 
 
-def make_people_blueprint() -> Blueprint:
-    people = Blueprint("people", __name__)
-    people.add_url_rule("/people", "search", search, methods=["GET"])
-    people.add_url_rule("/people/<person_id>", "show", show, methods=["GET", "POST"])
-    people.add_url_rule(
-        "/people/<person_id>/households/<household_id>",
-        "edit_household",
-        edit_household,
-        methods=["POST"],
-    )
-    return people
+bp = Blueprint("people", __name__)
 
 
+@bp.get("/people")
 def search() -> str:
     query = request.args.get("q", "").strip()
     with services().session_factory() as session:
@@ -56,6 +51,7 @@ def search() -> str:
     )
 
 
+@bp.route("/people/<ext_id:person_id>", methods=["GET", "POST"])
 def show(person_id: str) -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return _render(person_id)
@@ -64,7 +60,7 @@ def show(person_id: str) -> Response | str | tuple[str, int]:
     def edit(session: Session) -> None:
         ensure_person_id_allowed(session, db_user(session, principal), person_id)
         edit_person_preferences(
-            session, person_id, _payload(request.form), username=principal.username
+            session, person_id, _edit(request.form), username=principal.username
         )
 
     try:
@@ -75,29 +71,31 @@ def show(person_id: str) -> Response | str | tuple[str, int]:
     return redirect(url_for("people.show", person_id=person_id))
 
 
+@bp.post("/people/<ext_id:person_id>/households/<ext_id:household_id>")
 def edit_household(person_id: str, household_id: str) -> Response | str | tuple[str, int]:
     principal = require_principal()
     with services().session_factory() as session:
         # a household of a person the user may reach is within their reach too
         ensure_person_id_allowed(session, db_user(session, principal), person_id)
-        households = {
-            h["householdId"] for h in person_preferences(session, person_id)["households"]
-        }
+        households = {h.household_id for h in person_preferences(session, person_id).households}
     if household_id not in households:
         raise NotFound(f"person {person_id} is not a member of household {household_id!r}")
     try:
         with services().session_factory.begin() as session:
-            payload = _payload(request.form)
-            edit_household_preferences(session, household_id, payload, username=principal.username)
+            edit_household_preferences(
+                session, household_id, _edit(request.form), username=principal.username
+            )
     except InvalidRequest as error:
         return _render(person_id, f"household:{household_id}", error), 400
     flash("Saved")
     return redirect(url_for("people.show", person_id=person_id))
 
 
-def _payload(form: Mapping[str, str]) -> dict[str, Any]:
+def _edit(form: Mapping[str, str]) -> PreferenceEdit:
     """The form as the PATCH body: controls are named `changes.<channel>.<reason>`."""
-    return {"setBy": form.get("setBy", ""), "changes": changes_from_form(form)}
+    return parse(
+        PreferenceEdit, {"setBy": form.get("setBy", ""), "changes": changes_from_form(form)}
+    )
 
 
 def _render(
@@ -109,7 +107,7 @@ def _render(
     return render_template(
         "person.html",
         person=person,
-        households=_grouped(person["households"]),
+        households=_grouped(person.households),
         can_write=require_principal().can_write,
         error_form=error_form,
         error=error,
@@ -124,17 +122,21 @@ def _render(
     )
 
 
-def _grouped(memberships: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per household, with the dates of each of the person's memberships in it."""
-    households: dict[str, dict[str, Any]] = {}
+@dataclass(frozen=True)
+class HouseholdCard:
+    """A household as the page shows it: its phone's values, and the dates of each of the
+    person's memberships in it."""
+
+    household: HouseholdPreferences
+    memberships: list[tuple[date | None, date | None]]
+
+
+def _grouped(memberships: list[HouseholdMembership]) -> list[HouseholdCard]:
+    cards: dict[str, HouseholdCard] = {}
     for membership in memberships:
-        household = households.setdefault(
-            membership["householdId"],
-            {key: membership[key] for key in ("householdId", "name", "phone", "values", "setters")}
-            | {"memberships": []},
-        )
-        household["memberships"].append((membership["startDate"], membership["endDate"]))
-    return list(households.values())
+        card = cards.setdefault(membership.household_id, HouseholdCard(membership, []))
+        card.memberships.append((membership.start_date, membership.end_date))
+    return list(cards.values())
 
 
 def _error_label(error: InvalidRequest | None) -> str:

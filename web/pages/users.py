@@ -12,12 +12,11 @@ from typing import Final
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from shared.access.accounts import create_user
 from shared.access.tokens import TokenView, create_token, list_tokens, revoke_token
-from shared.access.users import get_user, list_users, update_user
+from shared.access.users import create_user, get_user, list_users, update_user
 from shared.batches.catalog import schools
 from shared.core.errors import Conflict, InvalidRequest, NotFound
-from shared.models.accounts import ROLES
+from shared.core.vocabulary import ROLES
 from web.auth import require_principal
 from web.services import services
 
@@ -43,21 +42,10 @@ Refusal = InvalidRequest | Conflict
 PageAnswer = Response | str | tuple[str, int]
 
 
-def make_users_blueprint() -> Blueprint:
-    users = Blueprint("users", __name__)
-    users.add_url_rule("/users", "index", index, methods=["GET", "POST"])
-    users.add_url_rule("/users/<username>", "show", show, methods=["GET", "POST"])
-    users.add_url_rule("/users/<username>/password", "set_password", set_password, methods=["POST"])
-    users.add_url_rule("/users/<username>/tokens", "create_token", new_token, methods=["POST"])
-    users.add_url_rule(
-        "/users/<username>/tokens/<int:token_id>/revoke",
-        "revoke_token",
-        revoke,
-        methods=["POST"],
-    )
-    return users
+bp = Blueprint("users", __name__)
 
 
+@bp.route("/users", methods=["GET", "POST"])
 def index() -> PageAnswer:
     """GET lists the users; POST creates one (an empty password: a user of API tokens only)."""
     if request.method == "GET":
@@ -80,6 +68,7 @@ def index() -> PageAnswer:
     return redirect(url_for("users.show", username=created))
 
 
+@bp.route("/users/<username>", methods=["GET", "POST"])
 def show(username: str) -> PageAnswer:
     """GET shows the user; POST changes their role and schools (the checked ones)."""
     if request.method == "GET":
@@ -99,6 +88,7 @@ def show(username: str) -> PageAnswer:
     return redirect(url_for("users.show", username=username))
 
 
+@bp.post("/users/<username>/password")
 def set_password(username: str) -> PageAnswer:
     try:
         with services().session_factory.begin() as session:
@@ -109,6 +99,7 @@ def set_password(username: str) -> PageAnswer:
     return redirect(url_for("users.show", username=username))
 
 
+@bp.post("/users/<username>/tokens", endpoint="create_token")
 def new_token(username: str) -> PageAnswer:
     """The new token is in this answer only: no redirect, no flash, no cache."""
     try:
@@ -121,6 +112,7 @@ def new_token(username: str) -> PageAnswer:
     return response
 
 
+@bp.post("/users/<username>/tokens/<id:token_id>/revoke", endpoint="revoke_token")
 def revoke(username: str, token_id: int) -> PageAnswer:
     try:
         with services().session_factory.begin() as session:

@@ -1,14 +1,14 @@
-"""The batch wizard (SPEC section 10): validate -> submit -> commit -> enqueue -> redirect."""
+"""The batch wizard: validate -> submit -> commit -> enqueue -> redirect."""
 
 from collections.abc import Mapping
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from shared.access.reach import SCHOOL_ADMIN
 from shared.batches import catalog
+from shared.batches.request import parse_batch_request
 from shared.core.errors import Forbidden, InvalidRequest
-from shared.core.vocabulary import CHANNELS, OPTIONS, REASONS
+from shared.core.vocabulary import CHANNELS, OPTIONS, REASONS, Role
 from web.access import record_refusal
 from web.auth import db_user, require_principal
 from web.labels import CHANNEL_LABELS, MODE_OPTIONS, OPTION_LABELS, REASON_LABELS, field_label
@@ -23,13 +23,10 @@ from web.wizard_form import (
     payload_from_form,
 )
 
-
-def make_wizard_blueprint() -> Blueprint:
-    wizard = Blueprint("wizard", __name__)
-    wizard.add_url_rule("/batches/new", "new_batch", new_batch, methods=["GET", "POST"])
-    return wizard
+bp = Blueprint("wizard", __name__)
 
 
+@bp.route("/batches/new", methods=["GET", "POST"])
 def new_batch() -> Response | str | tuple[str, int]:
     principal = require_principal()
     if request.method == "GET":
@@ -42,7 +39,9 @@ def new_batch() -> Response | str | tuple[str, int]:
     payload = payload_from_form(request.form)
     try:
         submitted = submit(
-            payload, principal, idempotency_key=idempotency_key(request.form, payload)
+            parse_batch_request(payload),
+            principal,
+            idempotency_key=idempotency_key(request.form, payload),
         )
     except InvalidRequest as error:
         return _render(request.form, error), 400
@@ -51,7 +50,7 @@ def new_batch() -> Response | str | tuple[str, int]:
         # every refusal is.
         record_refusal(str(refused))
         return _render(request.form, InvalidRequest(str(refused))), 403
-    return redirect(url_for("batches.show", batch_id=submitted.batch_id))
+    return redirect(url_for("batches.show", batch_id=submitted.batch.id))
 
 
 def _render(form: Mapping[str, str], error: InvalidRequest | None = None) -> str:
@@ -66,7 +65,7 @@ def _render(form: Mapping[str, str], error: InvalidRequest | None = None) -> str
             "census_filters": catalog.filters(session, "census", user),
         }
     # A school admin may not run census batches: the wizard does not offer the mode.
-    census = principal.role != SCHOOL_ADMIN
+    census = principal.role != Role.SCHOOL_ADMIN
     modes = [(value, label) for value, label in MODE_OPTIONS if census or value != "census"]
     return render_template(
         "wizard.html",

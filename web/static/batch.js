@@ -1,5 +1,6 @@
-// Polls the batch every second while it runs; reloads the page once it has finished, so the
-// server renders the result (the page shows it without JavaScript as well).
+// Polls the batch every second while it runs; reloads the page once it has finished (the API
+// gives it a finishedAt), so the server renders the result (the page shows it without
+// JavaScript as well).
 (function () {
   "use strict";
   var root = document.getElementById("batch");
@@ -8,7 +9,6 @@
   var statusEl = document.getElementById("batch-status");
   var progress = document.getElementById("batch-progress");
   var progressText = document.getElementById("batch-progress-text");
-  var FINAL = ["succeeded", "failed", "cancelled"];
 
   function show(batch) {
     if (statusEl.textContent !== batch.status) statusEl.textContent = batch.status;
@@ -33,7 +33,7 @@
       .then(function (batch) {
         if (batch) {
           show(batch);
-          if (FINAL.indexOf(batch.status) >= 0) {
+          if (batch.finishedAt) {
             window.location.reload();
             return;
           }

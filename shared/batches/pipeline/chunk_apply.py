@@ -1,4 +1,5 @@
-"""Applying one chunk of a batch (SPEC 4.2), in the caller's transaction, with set-based SQL.
+"""Applying one chunk of a batch (docs/batches.md, "What a batch updates"), in the caller's
+transaction, with set-based SQL.
 
 One INSERT ... SELECT for the household phone, and one for all the personal channels the batch
 sets, write to the change log every preference row of the chunk's subjects whose value differs
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from shared.batches.result import Matrix, zero_matrix
 from shared.core.db import is_sqlite
 from shared.core.vocabulary import (
     ADDRESS_COLUMN,
@@ -26,8 +28,6 @@ from shared.core.vocabulary import (
     STAFF_BIT,
 )
 from shared.models.preferences import SETTER_COLUMNS
-
-Matrix = list[list[int]]  # [channel][reason]
 
 
 @dataclass(frozen=True)
@@ -189,10 +189,6 @@ def logged_counts(session: Session, batch_id: int, chunk_no: int) -> tuple[Matri
         changed[channel] = values[:width]
         kept[channel] = values[width:]
     return changed, kept
-
-
-def zero_matrix() -> Matrix:
-    return [[0] * len(REASONS) for _ in CHANNELS]
 
 
 def apply_chunk(

@@ -1,4 +1,5 @@
-"""Undoing one chunk of a batch (SPEC 4.5), in the caller's transaction, with set-based SQL.
+"""Undoing one chunk of a batch (docs/batches.md, "Undo"), in the caller's transaction, with
+set-based SQL.
 
 An undo works through the original batch's change log, chunk by chunk with the original's chunk
 numbers. A value is restored only if it is still what the batch left: the same bit, and the
@@ -12,7 +13,8 @@ then restores values and setters from the original's log, so its counts come fro
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from shared.batches.pipeline.chunk_apply import Matrix, logged_counts, write_logged, xor_sql
+from shared.batches.pipeline.chunk_apply import logged_counts, write_logged, xor_sql
+from shared.batches.result import Matrix
 from shared.core.db import is_sqlite
 from shared.models.preferences import SETTER_COLUMNS
 

@@ -1,4 +1,4 @@
-"""Planning a batch: materialise its targets and households as numbered chunks (DESIGN.md).
+"""Planning a batch: materialise its targets and households as numbered chunks.
 
 Targets are numbered in person-id order and cut into chunks of `chunk_size`. A household with a
 phone goes to the chunk of its lowest-numbered targeted member, so it is updated exactly once.
@@ -9,10 +9,11 @@ restores what that chunk changed.
 from sqlalchemy import case, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
-from shared.batches.pipeline.targets import active, has_active_assignment, target_ids
+from shared.batches.pipeline.targets import target_ids
 from shared.batches.request import Scope
 from shared.core.db import is_sqlite, rowcount
-from shared.core.vocabulary import CHANNELS, HOUSEHOLD_PHONE
+from shared.core.vocabulary import ACTIVE_STATUSES, CHANNELS, HOUSEHOLD_PHONE
+from shared.filters.matching import active, has_active_assignment
 from shared.models import (
     Batch,
     BatchChunk,
@@ -21,7 +22,6 @@ from shared.models import (
     batch_households,
     batch_targets,
 )
-from shared.models.batches import ACTIVE_STATUSES
 
 PLAN_WORK_MEM = "64MB"
 

@@ -1,4 +1,4 @@
-"""The batch pipeline's steps (DESIGN.md): plan, apply a chunk, finalize, sweep.
+"""The batch pipeline's steps: plan, apply a chunk, finalize, sweep (docs/reliability.md).
 
 Batches (and undos, which are batches too) apply one after another in submission order; the
 chunks of the running batch apply in parallel. Each step runs in the caller's transaction and
@@ -7,27 +7,20 @@ row that is not there yet. Every step is idempotent, so a message delivered twic
 the sweeper, does no harm.
 """
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from shared.batches.pipeline.chunk_apply import Matrix, apply_chunk, zero_matrix
+from shared.batches.pipeline import messages
+from shared.batches.pipeline.chunk_apply import apply_chunk
 from shared.batches.pipeline.chunk_undo import undo_chunk
+from shared.batches.pipeline.messages import Message
 from shared.batches.pipeline.planning import plan_batch
-from shared.batches.result import result_matrix
+from shared.batches.result import add_into, result_table, zero_matrix
+from shared.batches.rules import moved
+from shared.core.vocabulary import ACTIVE_STATUSES, BatchStatus
 from shared.models import Batch, BatchChunk
-from shared.models.batches import ACTIVE_STATUSES
-
-PLAN = "batches.plan"
-APPLY_CHUNK = "batches.apply_chunk"
-
-
-@dataclass(frozen=True)
-class Message:
-    task: str
-    args: tuple[int, ...]
 
 
 def plan(session: Session, batch_id: int, chunk_size: int, now: datetime) -> list[Message]:
@@ -85,7 +78,7 @@ def run_chunk(session: Session, batch_id: int, chunk_no: int, now: datetime) -> 
     else while it holds it).
     """
     batch = session.get(Batch, batch_id, with_for_update={"read": True}, populate_existing=True)
-    if batch is None or batch.status != "running":
+    if batch is None or batch.status != BatchStatus.RUNNING:
         return False
     chunk = session.get(
         BatchChunk, (batch_id, chunk_no), with_for_update=True, populate_existing=True
@@ -126,15 +119,15 @@ def dispatch(session: Session, now: datetime) -> list[Message]:
     while (batch := _lock_head(session)) is not None:
         if not batch.planned:
             return messages  # its plan, when it runs, dispatches again
-        if batch.status == "queued":
-            batch.status = "running"
+        if batch.status == BatchStatus.QUEUED:
+            batch.status = moved(batch.status, BatchStatus.RUNNING)
             batch.started_at = now
             chunks = _enqueue_chunks(session, batch.id, now, stale_before=None)
             if chunks:
                 return messages + chunks
         elif _pending_chunks(session, batch.id):
             return messages
-        _finalize(session, batch, now, status="succeeded")
+        _finalize(session, batch, now, status=BatchStatus.SUCCEEDED)
     return messages
 
 
@@ -143,7 +136,7 @@ def fail(session: Session, batch_id: int, error: str, now: datetime) -> list[Mes
     batch = session.get(Batch, batch_id, with_for_update=True, populate_existing=True)
     if batch is not None and batch.status in ACTIVE_STATUSES:
         batch.errors = [*batch.errors, error]
-        _finalize(session, batch, now, status="failed")
+        _finalize(session, batch, now, status=BatchStatus.FAILED)
     return _dispatch_after(session, batch_id, now)
 
 
@@ -151,7 +144,7 @@ def cancel(session: Session, batch: Batch, now: datetime) -> list[Message]:
     """Stop a batch between chunks: the chunks done stay applied and counted, the others are
     skipped when their messages arrive. The caller has locked the batch row for update (which
     waits for the chunks in flight) and checked that it is still active."""
-    _finalize(session, batch, now, status="cancelled")
+    _finalize(session, batch, now, status=BatchStatus.CANCELLED)
     return _dispatch_after(session, batch.id, now)
 
 
@@ -179,14 +172,14 @@ def sweep(session: Session, now: datetime, lease: timedelta) -> list[Message]:
         .where(Batch.submitted_at < stale)
         .order_by(Batch.id)
     ).all()
-    messages = [Message(PLAN, (batch_id,)) for batch_id in unplanned]
+    found = [messages.plan(batch_id) for batch_id in unplanned]
     for message in dispatch(session, now):
-        if message not in messages:
-            messages.append(message)
+        if message not in found:
+            found.append(message)
     head = _head_id(session)
-    if head is not None and not any(m.task == APPLY_CHUNK for m in messages):
-        messages += _enqueue_chunks(session, head, now, stale_before=stale)
-    return messages
+    if head is not None and not any(m.task == messages.APPLY_CHUNK for m in found):
+        found += _enqueue_chunks(session, head, now, stale_before=stale)
+    return found
 
 
 def _head_id(session: Session) -> int | None:
@@ -227,28 +220,22 @@ def _enqueue_chunks(
             .where(BatchChunk.batch_id == batch_id, BatchChunk.chunk_no.in_(numbers))
             .values(enqueued_at=now)
         )
-    return [Message(APPLY_CHUNK, (batch_id, number)) for number in numbers]
+    return [messages.apply_chunk(batch_id, number) for number in numbers]
 
 
-def _finalize(session: Session, batch: Batch, now: datetime, status: str) -> None:
+def _finalize(session: Session, batch: Batch, now: datetime, status: BatchStatus) -> None:
     changed, kept = zero_matrix(), zero_matrix()
     for chunk_changed, chunk_kept in session.execute(
         select(BatchChunk.counts, BatchChunk.kept).where(
             BatchChunk.batch_id == batch.id, BatchChunk.done.is_(True)
         )
     ):
-        _add(changed, chunk_changed)
-        _add(kept, chunk_kept)
-    batch.counts = result_matrix(batch.changes, changed)
+        add_into(changed, chunk_changed)
+        add_into(kept, chunk_kept)
+    batch.counts = result_table(batch.changes, changed)
     if batch.undo_of is not None:  # an undo's second count is its conflicts
-        batch.conflicts = result_matrix(batch.changes, kept)
+        batch.conflicts = result_table(batch.changes, kept)
         kept = zero_matrix()
-    batch.kept = result_matrix(batch.changes, kept)
-    batch.status = status
+    batch.kept = result_table(batch.changes, kept)
+    batch.status = moved(batch.status, status)
     batch.finished_at = now
-
-
-def _add(total: Matrix, part: Matrix | None) -> None:
-    for row, values in zip(total, part or [], strict=False):
-        for k, value in enumerate(values):
-            row[k] += value

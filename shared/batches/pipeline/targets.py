@@ -1,4 +1,5 @@
-"""Who a batch updates (SPEC 4.1), as SQL selects of person ids, judged as of a date.
+"""Who a batch updates (docs/batches.md, "Targets"), as SQL selects of person ids, judged as
+of a date.
 
 Each function returns a select of one column, `person_id`, without duplicates; the planner
 materialises it into `batch_targets`.
@@ -7,28 +8,12 @@ materialises it into `batch_targets`.
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Select, select
 
 from shared.batches.request import Scope
-from shared.models import (
-    Calendar,
-    DistrictAssignment,
-    Enrollment,
-    Person,
-    Relationship,
-    School,
-)
-
-Column = ColumnElement[Any] | InstrumentedAttribute[Any]
-
-
-def active(start: Column, end: Column, as_of: date) -> ColumnElement[bool]:
-    return and_(or_(start.is_(None), start <= as_of), or_(end.is_(None), end >= as_of))
-
-
-def not_ended(end: Column, as_of: date) -> ColumnElement[bool]:
-    return or_(end.is_(None), end >= as_of)
+from shared.core.vocabulary import Mode
+from shared.filters.matching import active, census_matches, students_matching
+from shared.models import Calendar, Relationship, School
 
 
 def scope_calendar_ids(scope: Scope) -> Select[Any]:
@@ -47,32 +32,9 @@ def scope_calendar_ids(scope: Scope) -> Select[Any]:
 def students_in_scope(
     scope: Scope, as_of: date, criteria: dict[str, Any] | None = None
 ) -> Select[Any]:
-    """Students with a current enrollment in scope; with a student filter, one such enrollment
-    must satisfy its grades and schools together."""
-    criteria = criteria or {}
-    query = (
-        select(Enrollment.person_id.label("person_id"))
-        .where(Enrollment.calendar_id.in_(scope_calendar_ids(scope)))
-        .where(not_ended(Enrollment.end_date, as_of))
-        .distinct()
-    )
-    if "grades" in criteria:
-        query = query.where(Enrollment.grade.in_(criteria["grades"]))
-    if "schoolIds" in criteria:
-        query = query.where(
-            Enrollment.calendar_id.in_(
-                select(Calendar.id)
-                .join(School, School.id == Calendar.school_id)
-                .where(School.ext_id.in_(criteria["schoolIds"]))
-            )
-        )
-    if "personIds" in criteria:
-        query = query.where(
-            Enrollment.person_id.in_(
-                select(Person.id).where(Person.ext_id.in_(criteria["personIds"]))
-            )
-        )
-    return query
+    """Students with a current enrollment in scope (and matching the student filter's
+    criteria)."""
+    return students_matching(scope_calendar_ids(scope), as_of, criteria)
 
 
 def messenger_contacts_of(students: Select[Any], as_of: date) -> Select[Any]:
@@ -85,56 +47,13 @@ def messenger_contacts_of(students: Select[Any], as_of: date) -> Select[Any]:
     )
 
 
-def has_active_assignment(person_id: Column, as_of: date) -> ColumnElement[bool]:
-    return exists().where(
-        DistrictAssignment.person_id == person_id,
-        active(DistrictAssignment.start_date, DistrictAssignment.end_date, as_of),
-    )
-
-
-def census_matches(criteria: dict[str, Any], as_of: date) -> Select[Any]:
-    query = select(Person.id.label("person_id"))
-    if "personIds" in criteria:
-        query = query.where(Person.ext_id.in_(criteria["personIds"]))
-    if "staff" in criteria:
-        staff = has_active_assignment(Person.id, as_of)
-        query = query.where(staff if criteria["staff"] else ~staff)
-    if "assignmentSchoolIds" in criteria:
-        query = query.where(
-            exists().where(
-                DistrictAssignment.person_id == Person.id,
-                active(DistrictAssignment.start_date, DistrictAssignment.end_date, as_of),
-                DistrictAssignment.school_id.in_(
-                    select(School.id).where(School.ext_id.in_(criteria["assignmentSchoolIds"]))
-                ),
-            )
-        )
-    if "students" in criteria:
-        student = exists().where(
-            Enrollment.person_id == Person.id,
-            not_ended(Enrollment.end_date, as_of),
-            Enrollment.calendar_id.in_(
-                select(Calendar.id).where(active(Calendar.start_date, Calendar.end_date, as_of))
-            ),
-        )
-        query = query.where(student if criteria["students"] else ~student)
-    if "messengerContacts" in criteria:
-        contact = exists().where(
-            Relationship.contact_id == Person.id,
-            Relationship.messenger.is_(True),
-            active(Relationship.start_date, Relationship.end_date, as_of),
-        )
-        query = query.where(contact if criteria["messengerContacts"] else ~contact)
-    return query
-
-
 def target_ids(
     mode: str, scope: Scope | None, as_of: date, criteria: dict[str, Any] | None
 ) -> Select[Any]:
-    if mode == "census":
+    if mode == Mode.CENSUS:
         return census_matches(criteria or {}, as_of)
     assert scope is not None, "student modes always have a scope"
     students = students_in_scope(scope, as_of, criteria)
-    if mode == "student":
+    if mode == Mode.STUDENT:
         return students
     return messenger_contacts_of(students, as_of)

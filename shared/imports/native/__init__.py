@@ -1,4 +1,4 @@
-"""Native CSV import (SPEC section 7): `import_bundle(session, directory)`.
+"""Native CSV import (README.md, "CSV formats"): `import_bundle(session, directory)`.
 
 All or nothing: every file and row is read and checked first, and any problem raises
 ImportFailed with all of them as `file:line: column: what is wrong` before anything is written.

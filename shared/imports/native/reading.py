@@ -14,7 +14,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Final
 
-from shared.imports.native.formats import SPECS, CellError, Field, FileSpec
+from shared.imports.native.cells import CellError
+from shared.imports.native.formats import SPECS, Field, FileSpec
 from shared.imports.native.plain_lines import RowTest
 
 ROW: Final = "(row)"

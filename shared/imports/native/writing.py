@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from shared.core.db import rowcount
 from shared.imports.native import preference_rows
 from shared.imports.native.bulk_load import loading
-from shared.imports.native.formats import ENTITY_TABLES, PREFERENCES, SPECS, FileSpec, boolean
+from shared.imports.native.cells import boolean
+from shared.imports.native.formats import ENTITY_TABLES, PREFERENCES, SPECS, FileSpec
 from shared.imports.native.staging import staging
 from shared.imports.native.summary import FILE_FIELDS, FileCounts, ImportSummary
 from shared.imports.native.validate import Bundle

@@ -1,73 +1,87 @@
-"""Submitting and reading batches: the service layer the API and the wizard call."""
+"""Submitting a batch: check the request against the database and the user's reach, store it
+queued, and hand back the plan message to send once the caller has committed."""
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared.access.accounts import record_audit
-from shared.access.reach import (
-    batch_reach,
-    ensure_batch_allowed,
-    ensure_batch_request_allowed,
-    reach_of,
-)
+from shared.access.audit import record_audit
+from shared.access.reach import ensure_batch_request_allowed, reach_of
 from shared.batches.order import take_submission_turn
-from shared.batches.request import BatchRequest, Scope, parse_batch_request
-from shared.core.errors import InvalidRequest, NotFound
+from shared.batches.pipeline import messages
+from shared.batches.pipeline.messages import Message
+from shared.batches.request import BatchRequest, Scope
+from shared.core.errors import InvalidRequest
+from shared.core.vocabulary import BatchKind, BatchStatus, Mode
 from shared.models import Batch, Calendar, Filter, School, User
-from shared.models.batches import FINAL_STATUSES
 
-STATUSES = ("queued", "running", *FINAL_STATUSES)
 ACTION_SUBMIT: Final = "batch.submit"
 ACTION_PREVIEW: Final = "batch.preview"
 
 
+@dataclass(frozen=True)
+class Submitted:
+    """What a command on batches did: the batch it stored (or found: `created` False, for a
+    resubmission), and the messages to send once the transaction has committed."""
+
+    batch: Batch
+    created: bool
+    messages: tuple[Message, ...]
+
+    @classmethod
+    def new(cls, batch: Batch) -> "Submitted":
+        return cls(batch, True, (messages.plan(batch.id),))
+
+    @classmethod
+    def earlier(cls, batch: Batch) -> "Submitted":
+        return cls(batch, False, ())
+
+
 def submit_batch(
     session: Session,
-    payload: Any,
+    request: BatchRequest,
     *,
     user: User | None,
     today: date,
     idempotency_key: str | None = None,
-) -> tuple[Batch, bool]:
-    """Validate and store a batch. Returns (batch, created); created is False when the
-    idempotency key names an earlier batch, which is returned instead (the submission turn
-    makes a key sent twice at the same moment wait for the first). The caller commits, then
-    enqueues the plan."""
+) -> Submitted:
+    """Validate and store a batch. A key sent before returns the earlier batch instead (the
+    submission turn makes a key sent twice at the same moment wait for the first)."""
     take_submission_turn(session)
     key = idempotency_digest(user, idempotency_key) if idempotency_key else None
-    earlier = _by_idempotency_key(session, key)
+    earlier = by_idempotency_key(session, key)
     if earlier is not None:
-        return earlier, False
-    request = parse_batch_request(payload, today=today)
+        return Submitted.earlier(earlier)
     saved_filter = _saved_filter(session, request)
-    if request.scope is not None:
-        _check_scope(session, request.scope)
+    scope = request.target_scope
+    if scope is not None:
+        _check_scope(session, scope)
     ensure_batch_request_allowed(
         session,
         reach_of(session, user),
         mode=request.mode,
-        school_ext_id=request.scope.school_id if request.scope else None,
-        calendar_ext_id=request.scope.calendar_id if request.scope else None,
+        school_ext_id=scope.school_id if scope else None,
+        calendar_ext_id=scope.calendar_id if scope else None,
         filter_id=request.filter_id,
         filter_owner_id=saved_filter.owner_id if saved_filter else None,
     )
     batch = Batch(
-        kind="batch",
-        status="queued",
+        kind=BatchKind.BATCH,
+        status=BatchStatus.QUEUED,
         mode=request.mode,
-        school_year=request.scope.school_year if request.scope else None,
-        school_ext_id=request.scope.school_id if request.scope else None,
-        calendar_ext_id=request.scope.calendar_id if request.scope else None,
+        school_year=scope.school_year if scope else None,
+        school_ext_id=scope.school_id if scope else None,
+        calendar_ext_id=scope.calendar_id if scope else None,
         filter_id=request.filter_id,
         filter_criteria=dict(saved_filter.criteria) if saved_filter else None,
-        as_of=request.as_of,
-        changes=request.changes,
-        keep_guardian_choices=request.keep_guardian_choices,
-        dry_run=request.dry_run,
+        as_of=request.as_of or today,
+        changes=request.grid,
+        keep_guardian_choices=request.keeps_guardian_choices,
+        dry_run=request.is_dry_run,
         submitted_by=user.id if user else None,
         errors=[],
         idempotency_key=key,
@@ -77,11 +91,11 @@ def submit_batch(
     record_audit(
         session,
         username=user.username if user else None,
-        action=ACTION_PREVIEW if request.dry_run else ACTION_SUBMIT,
+        action=ACTION_PREVIEW if request.is_dry_run else ACTION_SUBMIT,
         subject=f"batch:{batch.id}",
-        detail={"mode": request.mode, "dryRun": request.dry_run},
+        detail={"mode": request.mode, "dryRun": request.is_dry_run},
     )
-    return batch, True
+    return Submitted.new(batch)
 
 
 def idempotency_digest(user: User | None, key: str) -> str:
@@ -91,42 +105,15 @@ def idempotency_digest(user: User | None, key: str) -> str:
     return hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
 
 
-def _by_idempotency_key(session: Session, key: str | None) -> Batch | None:
+def preview_key(preview_id: int) -> str:
+    """The idempotency key of the batch a preview is applied as: it finds that batch."""
+    return idempotency_digest(None, f"apply-preview:{preview_id}")
+
+
+def by_idempotency_key(session: Session, key: str | None) -> Batch | None:
     if not key:
         return None
     return session.scalar(select(Batch).where(Batch.idempotency_key == key))
-
-
-def get_batch(session: Session, batch_id: int) -> Batch:
-    batch = session.get(Batch, batch_id)
-    if batch is None:
-        raise NotFound(f"no batch {batch_id}")
-    return batch
-
-
-def visible_batch(session: Session, batch_id: int, user: User | None) -> Batch:
-    """The batch, if the user may see it (a school admin: one within their schools)."""
-    batch = get_batch(session, batch_id)
-    ensure_batch_allowed(session, reach_of(session, user), batch)
-    return batch
-
-
-def list_batches(
-    session: Session, *, page: int, per_page: int, status: str | None, user: User | None = None
-) -> tuple[list[Batch], int]:
-    """A page of the batches the user may see, newest first, and how many there are."""
-    if status is not None and status not in STATUSES:
-        raise InvalidRequest(f"must be one of {', '.join(STATUSES)}", field="status")
-    if page < 1:
-        raise InvalidRequest("must be 1 or more", field="page")
-    query = select(Batch).where(batch_reach(reach_of(session, user)))
-    if status is not None:
-        query = query.where(Batch.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(
-        query.order_by(Batch.id.desc()).offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    return list(items), total
 
 
 def _saved_filter(session: Session, request: BatchRequest) -> Filter | None:
@@ -135,7 +122,7 @@ def _saved_filter(session: Session, request: BatchRequest) -> Filter | None:
     saved = session.get(Filter, request.filter_id)
     if saved is None:
         raise InvalidRequest(f"no filter with id {request.filter_id}", field="filterId")
-    wanted = "census" if request.mode == "census" else "student"
+    wanted = "census" if request.mode == Mode.CENSUS else "student"
     if saved.kind != wanted:
         raise InvalidRequest(
             f"filter {saved.id} is a {saved.kind} filter; {request.mode} mode needs a {wanted} one",

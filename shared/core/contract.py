@@ -1,0 +1,206 @@
+"""The request contract: request bodies and views as pydantic models, from which the API's
+OpenAPI document is generated, so what is accepted and what is documented are one description.
+
+A request body (`Body`) accepts its fields by their camelCase names only, refuses any other key,
+and checks each value's type, length or range strictly: a string is never read as a number or a
+boolean. Text never holds a control character, a bidi override or a lone UTF-16 surrogate (a JSON
+`\\ud800` escape), which no column may store. `parse` turns the first problem into
+`InvalidRequest`, naming the field as a dotted path (`changes.cellPhone.sms`).
+
+A view (`View`) is what the interfaces show: built in Python by field name, written out by alias.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, ClassVar, Final, TypeVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import ErrorDetails, PydanticCustomError, core_schema
+
+from shared.core.errors import InvalidRequest
+
+# Ids are 32-bit integer columns on both databases.
+MAX_ID: Final = 2**31 - 1
+# Characters no text field takes: C0 and C1 controls (NUL included), bidi embeddings, overrides
+# and isolates (they make a name read differently from what it holds), and lone surrogates (JSON
+# can carry one; no database column can store it).
+FORBIDDEN_CHARACTERS: Final = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+# The same ranges as the OpenAPI document writes them (ECMA-262; it cannot name surrogates).
+FORBIDDEN_RANGES: Final = "\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Body(BaseModel):
+    """A request body, or an object within one."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, validate_by_name=False, frozen=True
+    )
+    # What an error says when the value is not an object, or names a key the model lacks.
+    not_an_object: ClassVar[str] = "must be an object"
+
+    @classmethod
+    def unknown_key(cls, key: str) -> str:
+        return f"unknown field {key!r}"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, cls):
+            return data
+        if not isinstance(data, Mapping):
+            raise PydanticCustomError("object_type", cls.not_an_object)
+        known = {field.alias or name for name, field in cls.model_fields.items()}
+        for key in data:
+            if key not in known:
+                raise PydanticCustomError("unknown_key", cls.unknown_key(str(key)), {"at": key})
+        return data
+
+
+class View(BaseModel):
+    """What an interface shows: made in Python by field name, written out by camelCase alias."""
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, frozen=True)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True)
+
+
+def parse(model: type[M], payload: Any, *, at: str = "") -> M:
+    """`payload` as `model`, or InvalidRequest for its first problem (fields in their order)."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise invalid_request(error.errors()[0], at) from None
+
+
+def invalid_request(error: ErrorDetails, at: str = "") -> InvalidRequest:
+    context = error.get("ctx") or {}
+    path = [at] if at else []
+    path += [str(part) for part in error["loc"]]
+    if "at" in context:
+        path.append(str(context["at"]))
+    return InvalidRequest(_message(error, context), field=".".join(path) or None)
+
+
+def _message(error: ErrorDetails, context: dict[str, Any]) -> str:
+    template = MESSAGES.get(error["type"])
+    if template is None:
+        return error["msg"]
+    return template.format(**context)
+
+
+MESSAGES: Final = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "string_unicode": "must be Unicode text; it holds a lone surrogate",
+    "string_too_long": "must be at most {max_length} characters",
+    "too_long": "must have at most {max_length} items",
+    "less_than_equal": "must be at most {le}",
+    "greater_than_equal": "must be at least {ge}",
+}
+
+
+@dataclass(frozen=True)
+class PlainText:
+    """Annotates a `str`: at most `max_length` characters (the column's width) and no control
+    character (see FORBIDDEN_CHARACTERS); with `blank`, the error when it holds nothing but
+    spaces (or nothing), it must hold something else."""
+
+    max_length: int
+    blank: str | None = None
+
+    def __get_pydantic_core_schema__(
+        self, _source: Any, _handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        text = core_schema.str_schema(strict=True, max_length=self.max_length)
+        return core_schema.no_info_after_validator_function(self.check, text)
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        described = handler(schema)
+        if self.blank is None:
+            described["pattern"] = f"^[^{FORBIDDEN_RANGES}]*$"
+        else:
+            described["minLength"] = 1
+            described["pattern"] = (
+                f"^[^{FORBIDDEN_RANGES}]*[^\\s{FORBIDDEN_RANGES}][^{FORBIDDEN_RANGES}]*$"
+            )
+        return described
+
+    def check(self, value: str) -> str:
+        found = FORBIDDEN_CHARACTERS.search(value)
+        if found is not None:
+            raise PydanticCustomError(
+                "plain_text",
+                "must not contain U+{code} (a control character, a bidi control or a lone "
+                "surrogate) at character {position}",
+                {"code": f"{ord(found.group()):04X}", "position": found.start() + 1},
+            )
+        if self.blank is not None and not value.strip():
+            raise PydanticCustomError("blank", self.blank)
+        return value
+
+
+def one_of(*values: str, message: str = "must be one of {allowed}; got {got}") -> Any:
+    """A before-validator that refuses anything but `values`, saying which they are (`message`
+    may name `{allowed}` and `{got}`)."""
+    allowed = ", ".join(values)
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str) or value not in values:
+            raise PydanticCustomError("one_of", message, {"allowed": allowed, "got": repr(value)})
+        return value
+
+    return BeforeValidator(check)
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError(
+        "iso_date", "must be a date as YYYY-MM-DD; got {got}", {"got": repr(value)}
+    )
+
+
+# A row id: the path of a URL and a body name rows by it.
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+# A date written as YYYY-MM-DD, and only so.
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    WithJsonSchema({"type": "string", "format": "date", "example": "2025-10-15"}),
+]
+Flag = Annotated[bool, Field(strict=True)]
+# The district's identifiers (of schools, calendars, people, households): 64 characters at most.
+Identifier = Annotated[str, PlainText(64, blank="must not be empty")]
+SchoolYear = Annotated[str, PlainText(9, blank="must not be empty")]

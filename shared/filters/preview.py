@@ -1,0 +1,64 @@
+"""What a saved filter matches, as of a date: how many people, and the first of them by name.
+
+A student filter is judged over every calendar: the students with an enrollment not ended as of
+the date that meets its criteria (a batch narrows them further to its scope). A census filter
+matches as a Census/Staff batch would. A school admin sees only the people of their schools.
+"""
+
+from datetime import date
+from typing import Final
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shared.access.reach import people_of_schools, reach_of
+from shared.core.contract import Body, IsoDate, View
+from shared.core.vocabulary import FilterKind
+from shared.filters.matching import census_matches, students_matching
+from shared.models import Calendar, Filter, Person, User
+
+SAMPLE_SIZE: Final = 10
+
+
+class FilterPreviewRequest(Body):
+    """As of when to judge the filter (default: today in the district's time zone)."""
+
+    as_of: IsoDate | None = None
+
+
+class MatchedPerson(View):
+    person_id: str
+    first_name: str
+    last_name: str
+
+
+class FilterPreview(View):
+    as_of: date
+    count: int
+    sample: list[MatchedPerson]
+
+
+def preview_filter(
+    session: Session, saved: Filter, as_of: date, *, user: User | None = None
+) -> FilterPreview:
+    if saved.kind == FilterKind.CENSUS:
+        matched = census_matches(saved.criteria, as_of)
+    else:
+        matched = students_matching(select(Calendar.id), as_of, saved.criteria)
+    people = (
+        select(Person.ext_id, Person.first_name, Person.last_name)
+        .where(Person.id.in_(matched.subquery().select()))
+        .where(people_of_schools(reach_of(session, user)))
+    )
+    count = session.scalar(select(func.count()).select_from(people.subquery())) or 0
+    first = session.execute(
+        people.order_by(Person.last_name, Person.first_name, Person.ext_id).limit(SAMPLE_SIZE)
+    )
+    return FilterPreview(
+        as_of=as_of,
+        count=count,
+        sample=[
+            MatchedPerson(person_id=ext_id, first_name=first_name, last_name=last_name)
+            for ext_id, first_name, last_name in first
+        ],
+    )

@@ -1,0 +1,53 @@
+"""The API's own bodies: its errors, its health, and the wrappers of lists and of an accepted
+batch. The views inside them are the domain's (shared/)."""
+
+from typing import Literal
+
+from shared.access.audit import AuditEntryView
+from shared.batches.views import BatchView
+from shared.core.contract import View
+from shared.core.vocabulary import BatchStatus
+from shared.filters.service import FilterView
+
+State = Literal["ok", "down"]
+
+
+class ErrorDetail(View):
+    code: str
+    message: str
+    field: str | None  # the field at fault, e.g. changes.cellPhone.sms
+
+
+class Error(View):
+    error: ErrorDetail
+
+
+class Health(View):
+    database: State
+    broker: State
+
+
+class BatchAccepted(View):
+    """The batch is queued: poll `url` for its progress and result."""
+
+    id: int
+    status: BatchStatus
+    url: str
+
+
+class BatchList(View):
+    items: list[BatchView]
+    page: int
+    per_page: int
+    total: int
+
+
+class FilterList(View):
+    items: list[FilterView]
+
+
+class AuditList(View):
+    items: list[AuditEntryView]
+    page: int
+    per_page: int
+    total: int

@@ -1,0 +1,69 @@
+"""Query parameters as pydantic models: the API parses them strictly (an empty value is a value,
+and refused if it is not one), the pages leave out the empty values a form sends."""
+
+from typing import Annotated, Any, Final, TypeVar
+
+from flask import request
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from shared.access.audit import ACTIONS
+from shared.core.contract import MAX_ID, PlainText, one_of, parse
+from shared.core.vocabulary import BatchStatus
+
+Q = TypeVar("Q", bound=BaseModel)
+PER_PAGE: Final = 50
+MAX_PER_PAGE: Final = 200
+ONE_OF: Final = "must be one of {allowed}"
+
+
+class Query(BaseModel):
+    """Query parameters by their camelCase names; others are ignored (a cache buster, say)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, extra="ignore", frozen=True)
+
+
+def _whole_number(maximum: int) -> BeforeValidator:
+    def check(raw: Any) -> Any:
+        if isinstance(raw, int):
+            return raw
+        if not (isinstance(raw, str) and raw.isascii() and raw.isdigit()) or int(raw) < 1:
+            raise PydanticCustomError(
+                "whole_number",
+                "must be a whole number of at least 1; got {got}",
+                {"got": repr(raw)},
+            )
+        if int(raw) > maximum:
+            raise PydanticCustomError(
+                "at_most", "must be at most {maximum}; got {got}", {"maximum": maximum, "got": raw}
+            )
+        return int(raw)
+
+    return BeforeValidator(check)
+
+
+PageNumber = Annotated[int, _whole_number(MAX_ID), Field(ge=1, le=MAX_ID)]
+PageSize = Annotated[int, _whole_number(MAX_PER_PAGE), Field(ge=1, le=MAX_PER_PAGE)]
+
+
+class PageQuery(Query):
+    page: PageNumber = 1
+    per_page: PageSize = PER_PAGE
+
+
+class BatchListQuery(PageQuery):
+    status: Annotated[BatchStatus, one_of(*BatchStatus, message=ONE_OF)] | None = None
+
+
+class AuditQuery(PageQuery):
+    action: Annotated[str, one_of(*ACTIONS, message=ONE_OF)] | None = None
+    username: Annotated[str, PlainText(100)] | None = None
+
+
+def query_of(model: type[Q], *, forms: bool = False) -> Q:
+    """The request's query as `model`; with `forms`, an empty value counts as absent."""
+    given = request.args.to_dict()
+    if forms:
+        given = {name: value for name, value in given.items() if value != ""}
+    return parse(model, given)
