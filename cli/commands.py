@@ -123,7 +123,7 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--role", type=click.Choice([role.value for role in ROLES]), required=True)
 @click.option("--school", "schools", multiple=True, help="a school the user may act on")
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 @pass_context
@@ -154,7 +154,7 @@ def users_list(context: Context) -> None:
 
 @users.command("update")
 @click.argument("username")
-@click.option("--role", type=click.Choice(ROLES), help="the new role")
+@click.option("--role", type=click.Choice([role.value for role in ROLES]), help="the new role")
 @click.option("--school", "schools", multiple=True, help="replaces the user's schools")
 @click.option("--password-stdin", is_flag=True, help="read a new password from standard input")
 @pass_context

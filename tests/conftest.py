@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
 from shared.core.db import SessionFactory, make_engine, make_session_factory
 from shared.core.migrate import upgrade
 from tests.support import processes, services, stack
-from tests.support.web import EnqueueRecorder, add_district, add_user
+from tests.support.web import EnqueueRecorder, add_district, add_user, log_in, make_app
 
 CONFORMANCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
 
@@ -110,6 +112,24 @@ def pytest_runtest_makereport(
 def enqueued() -> EnqueueRecorder:
     """What a web app built with `make_app` sent to the broker, instead of sending it."""
     return EnqueueRecorder()
+
+
+@pytest.fixture
+def app(session_factory: SessionFactory, tmp_path: Path, enqueued: EnqueueRecorder) -> Flask:
+    """The web app on `session_factory`, sending its tasks to `enqueued`. A module whose tests
+    need users or data overrides it with a fixture that adds them and requests this one."""
+    return make_app(session_factory, tmp_path, enqueued)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def csrf(client: FlaskClient) -> str:
+    """`client` signed in as `admin` (the module adds the user); the CSRF token for its posts."""
+    return log_in(client)
 
 
 @pytest.fixture

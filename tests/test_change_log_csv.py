@@ -1,4 +1,4 @@
-"""The change log download (SPEC section 5, `changes.csv`): one row per value a batch changed,
+"""The change log download (`changes.csv`): one row per value a batch changed,
 on SQLite and PostgreSQL, through the service and through the API."""
 
 from pathlib import Path

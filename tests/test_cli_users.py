@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select, update
 
 from cli.main import cli
-from shared.access.accounts import authenticate
+from shared.access.signin import authenticate
 from shared.access.tokens import token_user
 from shared.core.db import SessionFactory, make_engine, make_session_factory
 from shared.models import ApiToken, School

@@ -1,4 +1,4 @@
-"""Native CSV import (SPEC section 7): exact rows written, every problem reported exactly and
+"""Native CSV import: exact rows written, every problem reported exactly and
 nothing written when there is one, re-import changes nothing, a changed row updates in place."""
 
 from datetime import date

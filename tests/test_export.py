@@ -1,4 +1,4 @@
-"""The preference export (SPEC section 7) and one person's preferences (the people API)."""
+"""The preference export and one person's preferences (the people API)."""
 
 import csv
 import io

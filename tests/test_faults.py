@@ -1,4 +1,4 @@
-"""Exactly once under faults (SPEC 4.4, DESIGN.md's pipeline and pitfalls): a worker killed at
+"""Exactly once under faults (docs/reliability.md): a worker killed at
 each step of a batch, a plan or chunk that kills its worker every time, Redis restarted, every
 message delivered twice, a worker's database connection terminated, two overlapping batches
 submitted at once, and the web process restarted, each on a real PostgreSQL, a real Redis and

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
@@ -51,8 +52,9 @@ def add_people(session_factory: SessionFactory) -> SessionFactory:
 
 
 @pytest.fixture
-def client(factory: SessionFactory, tmp_path: Path) -> FlaskClient:
-    return make_app(factory, tmp_path).test_client()
+def app(factory: SessionFactory, app: Flask) -> Flask:
+    """The shared app, after `factory`'s data."""
+    return app
 
 
 def patch(client: FlaskClient, path: str, body: Any, headers: dict[str, str]) -> Any:

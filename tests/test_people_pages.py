@@ -1,10 +1,10 @@
-"""The people pages (SPEC section 10): searching by id and by name, one person's values and
+"""The people pages: searching by id and by name, one person's values and
 setters, and editing them through the form (CSRF, flash and redirect, errors on the page)."""
 
-from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
@@ -13,7 +13,7 @@ from shared.core.vocabulary import CHANNELS
 from shared.models import AuditEntry, Person, preferences
 from shared.people.view import household_preferences, person_preferences
 from tests.support.district import District
-from tests.support.web import Page, add_user, log_in, make_app
+from tests.support.web import Page, add_user, log_in
 
 REASON_LABELS = [
     "Emergency",
@@ -77,13 +77,9 @@ def factory(session_factory: SessionFactory) -> SessionFactory:
 
 
 @pytest.fixture
-def client(factory: SessionFactory, tmp_path: Path) -> FlaskClient:
-    return make_app(factory, tmp_path).test_client()
-
-
-@pytest.fixture
-def csrf(client: FlaskClient) -> str:
-    return log_in(client)
+def app(factory: SessionFactory, app: Flask) -> Flask:
+    """The shared app, after `factory`'s data."""
+    return app
 
 
 def search(client: FlaskClient, query: str) -> list[list[str]]:

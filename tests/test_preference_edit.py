@@ -1,4 +1,4 @@
-"""Editing one person's or one household's preferences (SPEC sections 5 and 10) on SQLite and
+"""Editing one person's or one household's preferences on SQLite and
 PostgreSQL: the values and setters written, the refusals (which write nothing), the audit entry,
 a batch keeping a guardian's edit, and an edit waiting for a batch chunk's row lock."""
 

@@ -1,4 +1,4 @@
-"""The rules of SPEC 4.1-4.3 on a small hand-built district, as of 2025-10-15, on SQLite and
+"""The rules of docs/batches.md on a small hand-built district, as of 2025-10-15, on SQLite and
 PostgreSQL. Every expected number is worked out by hand in the comments next to it."""
 
 from datetime import date

@@ -101,6 +101,12 @@ def csp_violations(response: TestResponse) -> list[str]:
 
 
 @pytest.fixture
+def session_factory(sqlite_session_factory: SessionFactory) -> SessionFactory:
+    """On SQLite only: the headers do not depend on the database."""
+    return sqlite_session_factory
+
+
+@pytest.fixture
 def factory(sqlite_session_factory: SessionFactory) -> SessionFactory:
     """`admin`, the viewer `vera` with a token, and add_district's small district, with person
     P-1 in household H-1."""
@@ -118,8 +124,9 @@ def factory(sqlite_session_factory: SessionFactory) -> SessionFactory:
 
 
 @pytest.fixture
-def app(factory: SessionFactory, tmp_path: Path) -> Flask:
-    return make_app(factory, tmp_path)
+def app(factory: SessionFactory, app: Flask) -> Flask:
+    """The shared app, after `factory`'s data."""
+    return app
 
 
 def path_values(client: FlaskClient, csrf: str) -> dict[str, Any]:

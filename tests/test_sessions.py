@@ -13,11 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from shared.access.accounts import (
-    MAX_FAILED_LOGINS_PER_ADDRESS,
-    authenticate,
-    login_throttled,
-)
+from shared.access.signin import MAX_FAILED_LOGINS_PER_ADDRESS, authenticate, login_throttled
 from shared.core.db import SessionFactory
 from shared.core.errors import ConfigurationError
 from shared.core.settings import Settings
@@ -44,14 +40,9 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 @pytest.fixture
-def app(session_factory: SessionFactory, tmp_path: Path) -> Flask:
+def app(session_factory: SessionFactory, app: Flask) -> Flask:
     add_user(session_factory, "admin", "district_admin")
-    return make_app(session_factory, tmp_path)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    return app
 
 
 def audit_rows(factory: SessionFactory) -> list[tuple[str | None, str, str | None]]:

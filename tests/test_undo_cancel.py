@@ -1,4 +1,4 @@
-"""Undo, cancel, preview and apply-after-preview (SPEC 4.3-4.5), through the service layer and
+"""Undo, cancel, preview and apply-after-preview (docs/batches.md), through the service layer and
 the pipeline steps in this process, on SQLite and PostgreSQL. Every count is worked out by hand
 next to it. The same behaviours through the API and a real worker: tests/test_safer_batches.py.
 """

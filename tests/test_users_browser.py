@@ -2,7 +2,6 @@
 revoke it, after which the API refuses it."""
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,16 +12,21 @@ from shared.access.tokens import token_user
 from shared.core.db import SessionFactory
 from shared.models import ApiToken
 from tests.support.browser import browser_page, serving
-from tests.support.web import PASSWORD, add_user, bearer, make_app
+from tests.support.web import PASSWORD, add_user, bearer
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def app(sqlite_session_factory: SessionFactory, tmp_path: Path) -> Flask:
-    add_user(sqlite_session_factory, "admin", "district_admin")
-    add_user(sqlite_session_factory, "vera", "viewer")
-    return make_app(sqlite_session_factory, tmp_path)
+def session_factory(sqlite_session_factory: SessionFactory) -> SessionFactory:
+    return sqlite_session_factory
+
+
+@pytest.fixture
+def app(session_factory: SessionFactory, app: Flask) -> Flask:
+    add_user(session_factory, "admin", "district_admin")
+    add_user(session_factory, "vera", "viewer")
+    return app
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import hashlib
 import re
 from datetime import UTC, datetime
 from html import unescape
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +14,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
-from shared.access.accounts import authenticate, create_user
+from shared.access.signin import authenticate
+from shared.access.users import create_user
 from shared.access.tokens import create_token, revoke_token
 from shared.access.users import list_users
 from shared.core.db import SessionFactory
 from shared.models import ApiToken, AuditEntry, School
-from tests.support.web import PASSWORD, Page, bearer, log_in, make_app
+from tests.support.web import PASSWORD, Page, bearer, log_in
 
 CREATED = datetime(2025, 10, 15, 8, 1, tzinfo=UTC)
 REVOKED = datetime(2025, 10, 16, 9, 30, tzinfo=UTC)
@@ -48,8 +48,9 @@ def factory(session_factory: SessionFactory) -> SessionFactory:
 
 
 @pytest.fixture
-def app(factory: SessionFactory, tmp_path: Path) -> Flask:
-    return make_app(factory, tmp_path)
+def app(factory: SessionFactory, app: Flask) -> Flask:
+    """The shared app, after `factory`'s data."""
+    return app
 
 
 @pytest.fixture

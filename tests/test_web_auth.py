@@ -1,9 +1,8 @@
 """Signing in and out, CSRF on forms and on session-authenticated API calls, bearer tokens,
 and the viewer's read-only role."""
 
-from pathlib import Path
-
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -20,7 +19,6 @@ from tests.support.web import (
     csrf_token,
     error_of,
     log_in,
-    make_app,
 )
 
 BATCH = {
@@ -31,13 +29,16 @@ BATCH = {
 
 
 @pytest.fixture
-def client(
-    sqlite_session_factory: SessionFactory, tmp_path: Path, enqueued: EnqueueRecorder
-) -> FlaskClient:
-    add_user(sqlite_session_factory, "admin", "district_admin")
-    add_user(sqlite_session_factory, "vera", "viewer")
-    add_district(sqlite_session_factory)
-    return make_app(sqlite_session_factory, tmp_path, enqueued).test_client()
+def session_factory(sqlite_session_factory: SessionFactory) -> SessionFactory:
+    return sqlite_session_factory
+
+
+@pytest.fixture
+def app(session_factory: SessionFactory, app: Flask) -> Flask:
+    add_user(session_factory, "admin", "district_admin")
+    add_user(session_factory, "vera", "viewer")
+    add_district(session_factory)
+    return app
 
 
 def audit_actions(factory: SessionFactory) -> list[tuple[str | None, str]]:

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -46,18 +47,9 @@ NO_CHANGE = {channel: dict.fromkeys(REASONS, "noChange") for channel in CHANNELS
 
 
 @pytest.fixture
-def client(
-    session_factory: SessionFactory,
-    tmp_path: Path,
-    enqueued: EnqueueRecorder,
-    web_district: dict[str, int],
-) -> FlaskClient:
-    return make_app(session_factory, tmp_path, enqueued).test_client()
-
-
-@pytest.fixture
-def csrf(client: FlaskClient) -> str:
-    return log_in(client)
+def app(web_district: dict[str, int], app: Flask) -> Flask:
+    """The shared app, after web_district's admin and district."""
+    return app
 
 
 def changes_with(**cells: str) -> dict[str, dict[str, str]]:

@@ -95,9 +95,8 @@ class ByName(View):
 
     def items(self) -> list[tuple[str, Any]]:
         """(camelCase name, value) pairs, in field order."""
-        return [
-            (field.alias or name, getattr(self, name)) for name, field in self.model_fields.items()
-        ]
+        fields = type(self).model_fields.items()
+        return [(field.alias or name, getattr(self, name)) for name, field in fields]
 
 
 class ByReason(ByName, Generic[T]):

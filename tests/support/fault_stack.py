@@ -20,7 +20,7 @@ from typing import Any
 import redis
 from sqlalchemy import Engine
 
-from shared.access.accounts import create_user
+from shared.access.users import create_user
 from shared.access.tokens import create_token
 from shared.core.db import SessionFactory
 from shared.core.settings import Settings

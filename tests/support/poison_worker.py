@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shared.batches.pipeline import steps as pipeline
+from shared.core.vocabulary import ACTIVE_STATUSES
 from shared.models import Batch, BatchChunk
-from shared.models.batches import ACTIVE_STATUSES
 from worker import app
 
 __all__ = ["app"]
