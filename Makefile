@@ -25,7 +25,7 @@ test: install
 
 # The tests that need no database, broker, browser or process: seconds, for the edit-test loop.
 test-fast: install
-	$(BIN)/pytest -q -m fast
+	$(BIN)/pytest -q tests/unit
 
 lint: install
 	$(BIN)/ruff check .

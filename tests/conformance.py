@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.core.db import SessionFactory
-from shared.filters.service import create_filter
+from tests.support.driver import save_filter
 
 CONFORMANCE_DIR = Path(
     os.environ.get("CPB_CONFORMANCE_DIR")
@@ -44,7 +44,7 @@ class Case:
         ids = {}
         with factory.begin() as session:
             for saved in self.filters():
-                ids[saved["name"]] = create_filter(session, saved, user=None).id
+                ids[saved["name"]] = save_filter(session, saved).id
         return ids
 
 

@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from shared.access.users import create_user
 from shared.access.tokens import create_token, revoke_token
+from shared.access.users import create_user
 from shared.core.db import SessionFactory
 from shared.core.vocabulary import CHANNELS, REASONS
 from shared.models import AuditEntry, Batch, BatchChunk, Filter
@@ -24,6 +24,7 @@ from web.access import PUBLIC, RULES
 
 AS_OF = date(2025, 10, 15)
 NO_CHANGE = {channel: dict.fromkeys(REASONS, "noChange") for channel in CHANNELS}
+NOTHING_COUNTED = {channel: dict.fromkeys(REASONS) for channel in CHANNELS}
 
 
 @dataclass
@@ -121,6 +122,8 @@ def _batch(
         changes=NO_CHANGE,
         dry_run=dry_run,
         errors=[],
+        counts=None if status == "running" else NOTHING_COUNTED,
+        kept=None if status == "running" else NOTHING_COUNTED,
         planned=True,
         chunks_total=1,
         targets=0,
@@ -149,6 +152,7 @@ def sample_requests(app: Flask, ids: dict[str, int]) -> dict[tuple[str, str], st
             "username": "vera",
             "token_id": 1,
             "filename": "style.css",
+            "filter_id": ids["own_filter"],
         }
         path = adapter.build(rule.endpoint, {k: values[k] for k in rule.arguments})
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:

@@ -9,8 +9,8 @@ from werkzeug.security import check_password_hash
 
 from shared.access.audit import record_audit
 from shared.access.signin import MAX_FAILED_LOGINS, authenticate, login_throttled
-from shared.access.users import create_user, user_school_ext_ids
 from shared.access.tokens import create_token, user_for_token
+from shared.access.users import create_user, user_school_ext_ids
 from shared.core.db import SessionFactory
 from shared.core.errors import Conflict, InvalidRequest, NotFound
 from shared.models import ApiToken, AuditEntry, School, User

@@ -10,10 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from shared.access.audit import record_audit
-from shared.access.audit import ACTIONS, list_audit
+from shared.access.audit import ACTIONS, list_audit, record_audit
 from shared.core.db import SessionFactory
-from shared.core.errors import InvalidRequest
 from shared.models import ApiToken, AuditEntry, School
 from shared.models.base import utcnow
 from tests.support.web import Page, add_token, add_user, bearer, error_of, log_in, make_app
@@ -264,7 +262,7 @@ def test_the_api_lists_entries_newest_first(setup: Setup):
 
 
 def test_the_api_filters_and_pages(setup: Setup):
-    body = setup.api("?action=user.create&username=&page=2&perPage=2").get_json()
+    body = setup.api("?action=user.create&page=2&perPage=2").get_json()
     by_user = setup.api("?username=admin").get_json()
 
     assert ([item["subject"] for item in body["items"]], body["total"]) == (["admin"], 3)
@@ -309,11 +307,11 @@ def test_the_api_needs_credentials(setup: Setup):
 
 def test_the_audit_entry_schema_matches_a_real_response(setup: Setup):
     pytest.importorskip("openapi_schema_validator")
-    from openapi_schema_validator import OAS30Validator
+    from openapi_schema_validator import OAS31Validator
 
     from web.api.openapi import openapi_document
 
     document = openapi_document()
     schema = {"$ref": "#/components/schemas/AuditList", "components": document["components"]}
-    errors = [e.message for e in OAS30Validator(schema).iter_errors(setup.api("").get_json())]
+    errors = [e.message for e in OAS31Validator(schema).iter_errors(setup.api("").get_json())]
     assert errors == []

@@ -4,10 +4,10 @@ import threading
 
 from sqlalchemy import func, select, text
 
-from shared.batches.service import submit_batch
+from shared.batches.pipeline.messages import plan
 from shared.models import AuditEntry, Batch
 from tests.support.district import District
-from tests.support.driver import TODAY
+from tests.support.driver import submit
 from tests.support.processes import wait_until
 
 BODY = {"mode": "student", "scope": {"calendarId": "C"}, "changes": {"email": {"general": "on"}}}
@@ -30,20 +30,18 @@ def test_concurrent_submissions_with_one_key_make_one_batch(pg_session_factory):
 
     def submit_again() -> None:
         with pg_session_factory.begin() as session:
-            batch, created = submit_batch(
-                session, BODY, user=None, today=TODAY, idempotency_key="once"
-            )
-            second.append((batch.id, created))
+            again = submit(session, BODY, idempotency_key="once")
+            second.append((again.batch.id, again.created, again.messages))
 
     with pg_session_factory.begin() as session:
-        first, created = submit_batch(session, BODY, user=None, today=TODAY, idempotency_key="once")
-        assert created is True
+        first = submit(session, BODY, idempotency_key="once")
+        assert (first.created, first.messages) == (True, (plan(first.batch.id),))
         racer = threading.Thread(target=submit_again)
         racer.start()
         # The second waits for its turn to add a batch until this transaction ends.
         wait_for_the_second(pg_session_factory)
     racer.join(timeout=10)
-    assert second == [(first.id, False)]
+    assert second == [(first.batch.id, False, ())]
     with pg_session_factory.begin() as session:
         assert session.scalar(select(func.count()).select_from(Batch)) == 1
         actions = session.scalars(select(AuditEntry.action)).all()
@@ -60,11 +58,10 @@ def test_a_batch_submitted_while_another_commits_gets_the_later_id(pg_session_fa
 
     def submit_second() -> None:
         with pg_session_factory.begin() as session:
-            batch, _ = submit_batch(session, BODY, user=None, today=TODAY)
-            second.append(batch.id)
+            second.append(submit(session, BODY).batch.id)
 
     with pg_session_factory.begin() as session:
-        first, _ = submit_batch(session, BODY, user=None, today=TODAY)
+        first = submit(session, BODY).batch
         racer = threading.Thread(target=submit_second)
         racer.start()
         wait_for_the_second(pg_session_factory)

@@ -16,6 +16,7 @@ from shared.models import Base, Person, preferences
 from shared.people.export import HEADER, iter_preferences_csv, write_preferences_csv
 from shared.people.view import person_preferences
 from tests.support.district import District
+from tests.support.driver import as_json
 
 HEADER_LINE = ",".join(HEADER) + "\r\n"
 OFF = "0,0,0,0,0,0,0,0"
@@ -182,7 +183,7 @@ def test_person_preferences(session_factory: SessionFactory):
         )
 
     with session_factory.begin() as session:
-        view = person_preferences(session, "P1")
+        view = as_json(person_preferences(session, "P1"))
 
     cell_setters = _all("import") | {"staff": "guardian", "teacher": "batch:12"}
     never_set = {"values": _all(False), "setters": _all("default")}

@@ -13,6 +13,7 @@ from shared.models import Person
 from shared.people.view import person_preferences
 from tests.support.browser import browser_page, serving
 from tests.support.district import District
+from tests.support.driver import as_json
 from tests.support.web import PASSWORD, add_user, make_app
 
 pytestmark = pytest.mark.browser
@@ -78,5 +79,5 @@ def test_find_a_person_and_change_a_value(page: Any, sqlite_session_factory: Ses
     )
     assert page.get_by_label("Email: General", exact=True).input_value() == "noChange"
     with sqlite_session_factory() as session:
-        email = person_preferences(session, "P-1")["channels"]["email"]
+        email = as_json(person_preferences(session, "P-1"))["channels"]["email"]
     assert (email["values"]["general"], email["setters"]["general"]) == (True, "guardian")

@@ -254,7 +254,7 @@ def test_editing_a_household_phone(client: FlaskClient, csrf: str, factory: Sess
         "On staff",
     ]
     with factory() as session:
-        assert household_preferences(session, "H-1")["setters"]["general"] == "staff"
+        assert household_preferences(session, "H-1").setters.general == "staff"
 
 
 def test_a_refused_edit_is_shown_on_the_page(

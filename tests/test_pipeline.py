@@ -4,11 +4,10 @@ target, so four chunks run on two processes."""
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from shared.batches.pipeline import steps as pipeline
-from shared.batches.service import get_batch, submit_batch
-from shared.batches.views import batch_view
+from tests.support.driver import submit, view_of
 from tests.support.processes import celery_beat, celery_worker, wait_until
 from tests.support.stack import (
     AGAIN_COUNTS,
@@ -116,16 +115,15 @@ def test_beat_sweeps_up_a_lost_plan_and_lost_chunks(stack_env, pg_session_factor
         "changes": CHANGES,
     }
     with pg_session_factory.begin() as session:
-        first, _ = submit_batch(session, body, user=None, today=date(2025, 10, 15))
-        second, _ = submit_batch(session, body, user=None, today=date(2025, 10, 15))
+        first = submit(session, body).batch
+        second = submit(session, body).batch
     with pg_session_factory.begin() as session:
         lost = pipeline.plan(session, first.id, 1, datetime.now(UTC))
     assert len(lost) == 4  # four chunk messages, never sent
     swept = stack_env | {"CPB_SWEEP_SECONDS": "1", "CPB_CHUNK_LEASE_SECONDS": "1"}
 
     def finished():
-        with pg_session_factory.begin() as session:
-            views = [batch_view(session, get_batch(session, b.id)) for b in (first, second)]
+        views = [view_of(pg_session_factory, b.id) for b in (first, second)]
         return views if all(v["status"] == "succeeded" for v in views) else None
 
     with celery_worker(swept, concurrency=2), celery_beat(swept):

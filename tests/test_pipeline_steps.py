@@ -10,10 +10,9 @@ from sqlalchemy import select
 
 from shared.batches.actions import cancel_batch
 from shared.batches.pipeline import steps as pipeline
-from shared.batches.pipeline.steps import APPLY_CHUNK, PLAN, Message
-from shared.batches.service import get_batch, submit_batch
-from shared.batches.views import batch_view
+from shared.batches.pipeline.messages import APPLY_CHUNK, PLAN, Message
 from shared.models import Batch
+from tests.support import driver
 from tests.support.district import District
 from tests.support.driver import TODAY, drain
 
@@ -37,14 +36,9 @@ def add_five_students(session_factory):
 
 
 def submit(factory, changes=CHANGES) -> int:
+    body = {"mode": "student", "scope": {"calendarId": "C"}, "changes": changes}
     with factory.begin() as session:
-        batch, _ = submit_batch(
-            session,
-            {"mode": "student", "scope": {"calendarId": "C"}, "changes": changes},
-            user=None,
-            today=TODAY,
-        )
-        return batch.id
+        return driver.submit(session, body, today=TODAY).batch.id
 
 
 def step(factory, function, *args):
@@ -53,8 +47,7 @@ def step(factory, function, *args):
 
 
 def view(factory, batch_id):
-    with factory.begin() as session:
-        return batch_view(session, get_batch(session, batch_id))
+    return driver.view_of(factory, batch_id)
 
 
 def test_plan_cuts_targets_into_chunks_and_starts_them(five_students):
@@ -217,7 +210,7 @@ def fail_second(factory, second, now):
 
 def cancel_second(factory, second, now):
     with factory.begin() as session:
-        return cancel_batch(session, second, user=None, now=now)[1]
+        return list(cancel_batch(session, second, user=None, now=now).messages)
 
 
 @pytest.mark.parametrize("second_step", [plan_second, fail_second, cancel_second])

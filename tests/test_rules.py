@@ -6,13 +6,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from shared.batches.service import submit_batch
 from shared.core.db import SessionFactory
 from shared.core.errors import InvalidRequest
-from shared.filters.service import create_filter
 from shared.models import Batch, preferences
 from tests.support.district import District
-from tests.support.driver import TODAY, run_batch
+from tests.support.driver import TODAY, run_batch, save_filter, submit
 from tests.support.results import Table, result_table
 
 BEFORE, AFTER = date(2025, 10, 14), date(2025, 10, 16)
@@ -158,8 +156,8 @@ def test_staff_reason_only_through_an_active_district_assignment(district):
 
 def test_census_mode_with_a_staff_filter(district):
     with district.begin() as session:
-        staff = create_filter(
-            session, {"name": "staff", "kind": "census", "criteria": {"staff": True}}, user=None
+        staff = save_filter(
+            session, {"name": "staff", "kind": "census", "criteria": {"staff": True}}
         ).id
     changes = {"email": {"teacher": "on"}}
     view = run_batch(district, {"mode": "census", "filterId": staff, "changes": changes})
@@ -248,7 +246,7 @@ def test_text_message_preferences_are_refused(district, changes, field):
     request = {"mode": "student", "scope": SCHOOL_A, "changes": changes}
     with pytest.raises(InvalidRequest) as refused:
         with district.begin() as session:
-            submit_batch(session, request, user=None, today=TODAY)
+            submit(session, request)
     assert (refused.value.field, refused.value.message) == (
         field,
         "text-message (SMS) preferences can never be set by a batch",
@@ -267,8 +265,8 @@ def test_an_enrollment_without_end_date_stays_current(district):
 
 def test_no_targets_finishes_with_zeros(district):
     with district.begin() as session:
-        seniors = create_filter(
-            session, {"name": "12", "kind": "student", "criteria": {"grades": ["12"]}}, user=None
+        seniors = save_filter(
+            session, {"name": "12", "kind": "student", "criteria": {"grades": ["12"]}}
         ).id
     changes = {"email": {"general": "on"}, "householdPhone": {"general": "off"}}
     request = {"mode": "studentContact", "scope": SCHOOL_A, "filterId": seniors}
@@ -283,10 +281,9 @@ def test_no_targets_finishes_with_zeros(district):
 
 def test_student_filter_grades_and_schools_hold_on_one_enrollment(district):
     with district.begin() as session:
-        both = create_filter(
+        both = save_filter(
             session,
             {"name": "x", "kind": "student", "criteria": {"grades": ["02"], "schoolIds": ["A"]}},
-            user=None,
         ).id
     changes = {"cellPhone": {"behavior": "on"}}
     request = {"mode": "student", "scope": {"schoolYear": "2025-26"}, "filterId": both}

@@ -133,8 +133,15 @@ def path_values(client: FlaskClient, csrf: str) -> dict[str, Any]:
     """A value for each path parameter of the app's routes: ids that exist."""
     submitted = client.post("/api/v1/batches", json=BATCH, headers={"X-CSRFToken": csrf})
     assert submitted.status_code == 202, submitted.get_json()
+    saved = client.post(
+        "/api/v1/filters",
+        json={"name": "teachers", "kind": "census", "criteria": {"staff": True}},
+        headers={"X-CSRFToken": csrf},
+    )
+    assert saved.status_code == 201, saved.get_json()
     return {
         "batch_id": submitted.get_json()["id"],
+        "filter_id": saved.get_json()["id"],
         "person_id": "P-1",
         "household_id": "H-1",
         "filename": "style.css",

@@ -11,17 +11,25 @@ from sqlalchemy import select, update
 
 from shared.batches.actions import apply_preview, cancel_batch, undo_batch
 from shared.batches.pipeline import steps as pipeline
-from shared.batches.service import submit_batch
+from shared.batches.pipeline.messages import apply_chunk, plan
 from shared.core.db import SessionFactory
 from shared.core.errors import Conflict
 from shared.core.vocabulary import CHANNELS, REASON_BIT, SETTER_GUARDIAN
-from shared.filters.service import create_filter
 from shared.models import Person, preferences
 from shared.models.preferences import SETTER_COLUMNS
 from shared.people.export import iter_preferences_csv
 from shared.people.view import person_preferences
 from tests.support.district import District
-from tests.support.driver import TODAY, drain, run_apply, run_batch, run_undo, view_of
+from tests.support.driver import (
+    as_json,
+    drain,
+    run_apply,
+    run_batch,
+    run_undo,
+    save_filter,
+    submit,
+    view_of,
+)
 from tests.support.results import result_table
 
 SCOPE = {"schoolYear": "2025-26", "schoolId": "A"}
@@ -74,7 +82,7 @@ def export(factory: SessionFactory) -> str:
 
 def setters(factory: SessionFactory, person: str, channel: str) -> dict[str, str]:
     with factory() as session:
-        setters: dict[str, str] = person_preferences(session, person)["channels"][channel][
+        setters: dict[str, str] = as_json(person_preferences(session, person))["channels"][channel][
             "setters"
         ]
         return setters
@@ -82,7 +90,8 @@ def setters(factory: SessionFactory, person: str, channel: str) -> dict[str, str
 
 def values(factory: SessionFactory, person: str, channel: str) -> dict[str, bool]:
     with factory() as session:
-        found: dict[str, bool] = person_preferences(session, person)["channels"][channel]["values"]
+        view = as_json(person_preferences(session, person))
+        found: dict[str, bool] = view["channels"][channel]["values"]
         return found
 
 
@@ -190,8 +199,7 @@ def test_what_cannot_be_undone_is_refused_with_the_reason(district):
     undo = run_undo(district, batch["id"])
     preview = run_batch(district, BATCH | {"dryRun": True})
     with district.begin() as session:
-        queued, _ = submit_batch(session, BATCH, user=None, today=TODAY)
-        queued_id = queued.id
+        queued_id = submit(session, BATCH).batch.id
     refusals = {
         batch["id"]: f"batch {batch['id']} was undone already, by batch {undo['id']}",
         undo["id"]: f"batch {undo['id']} is an undo, which cannot be undone; "
@@ -208,20 +216,16 @@ def test_what_cannot_be_undone_is_refused_with_the_reason(district):
 def test_cancel_between_chunks_keeps_what_was_applied_and_undo_restores_it(district):
     before = export(district)
     with district.begin() as session:
-        batch, _ = submit_batch(session, BATCH, user=None, today=TODAY)
-        batch_id = batch.id
+        batch_id = submit(session, BATCH).batch.id
     now = datetime.now(UTC)
     with district.begin() as session:  # chunks of one target: g1 (chunk 0), g2 (chunk 1)
         messages = pipeline.plan(session, batch_id, 1, now)
-    assert messages == [
-        pipeline.Message(pipeline.APPLY_CHUNK, (batch_id, 0)),
-        pipeline.Message(pipeline.APPLY_CHUNK, (batch_id, 1)),
-    ]
+    assert messages == [apply_chunk(batch_id, 0), apply_chunk(batch_id, 1)]
     with district.begin() as session:
         assert pipeline.run_chunk(session, batch_id, 0, now)
     with district.begin() as session:
-        cancelled, freed = cancel_batch(session, batch_id, user=None, now=now)
-        assert freed == []  # nothing else is queued
+        cancelled = cancel_batch(session, batch_id, user=None, now=now)
+        assert (cancelled.batch.id, cancelled.messages) == (batch_id, ())  # nothing else queued
     drain(district, messages[1:], 1)  # chunk 1 arrives after the cancel: skipped
 
     view = view_of(district, batch_id)
@@ -242,16 +246,15 @@ def test_cancel_between_chunks_keeps_what_was_applied_and_undo_restores_it(distr
 
 def test_a_cancel_frees_the_next_batch_and_a_finished_batch_is_not_cancelled(district):
     with district.begin() as session:
-        first, _ = submit_batch(session, BATCH, user=None, today=TODAY)
-        second, _ = submit_batch(session, BATCH, user=None, today=TODAY)
-        first_id, second_id = first.id, second.id
+        first_id = submit(session, BATCH).batch.id
+        second_id = submit(session, BATCH).batch.id
     now = datetime.now(UTC)
     with district.begin() as session:
         pipeline.plan(session, first_id, 2, now)
         assert pipeline.plan(session, second_id, 2, now) == []  # waits for the first
     with district.begin() as session:
-        _, freed = cancel_batch(session, first_id, user=None, now=now)
-    assert freed == [pipeline.Message(pipeline.APPLY_CHUNK, (second_id, 0))]
+        freed = list(cancel_batch(session, first_id, user=None, now=now).messages)
+    assert freed == [apply_chunk(second_id, 0)]
     drain(district, freed, 2)
     assert view_of(district, first_id)["result"]["counts"] == ZEROS
     assert view_of(district, second_id)["result"]["counts"] == COUNTS
@@ -266,8 +269,7 @@ def test_a_cancel_frees_the_next_batch_and_a_finished_batch_is_not_cancelled(dis
 def test_undo_of_a_failed_batch_restores_the_part_applied(district):
     before = export(district)
     with district.begin() as session:
-        batch, _ = submit_batch(session, BATCH, user=None, today=TODAY)
-        batch_id = batch.id
+        batch_id = submit(session, BATCH).batch.id
     now = datetime.now(UTC)
     with district.begin() as session:
         pipeline.plan(session, batch_id, 1, now)
@@ -312,7 +314,7 @@ def test_a_preview_counts_exactly_what_applying_it_does_and_changes_nothing(
         with district.begin() as session:
             criteria = {"messengerContacts": True}
             contacts = {"name": "contacts", "kind": "census", "criteria": criteria}
-            body["filterId"] = create_filter(session, contacts, user=None).id
+            body["filterId"] = save_filter(session, contacts).id
     before = export(district)
     preview = run_batch(district, body | {"dryRun": True})
     assert export(district) == before
@@ -376,13 +378,13 @@ def test_a_preview_shows_a_sample_of_who_would_change(district):
 def test_a_preview_is_applied_once_and_only_a_finished_preview(district):
     preview = run_batch(district, BATCH | {"dryRun": True})
     with district.begin() as session:
-        first, created = apply_preview(session, preview["id"], user=None)
-        again, created_again = apply_preview(session, preview["id"], user=None)
-        assert (created, created_again, again.id) == (True, False, first.id)
+        first = apply_preview(session, preview["id"], user=None)
+        again = apply_preview(session, preview["id"], user=None)
+        assert (first.created, first.messages) == (True, (plan(first.batch.id),))
+        assert (again.created, again.messages, again.batch.id) == (False, (), first.batch.id)
     real = run_batch(district, BATCH)
     with district.begin() as session:
-        queued_preview, _ = submit_batch(session, BATCH | {"dryRun": True}, user=None, today=TODAY)
-        queued_id = queued_preview.id
+        queued_id = submit(session, BATCH | {"dryRun": True}).batch.id
     for batch_id, message in (
         (real["id"], f"batch {real['id']} is not a preview"),
         (queued_id, f"preview {queued_id} is queued; apply a preview that succeeded"),

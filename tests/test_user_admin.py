@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash
 
-from shared.access.users import create_user
-from shared.access.users import UserView, get_user, list_users, update_user
+from shared.access.users import UserView, create_user, get_user, list_users, update_user
 from shared.core.db import SessionFactory
 from shared.core.errors import Conflict, InvalidRequest, NotFound
 from shared.models import AuditEntry, School, User

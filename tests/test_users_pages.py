@@ -15,9 +15,8 @@ from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
 from shared.access.signin import authenticate
-from shared.access.users import create_user
 from shared.access.tokens import create_token, revoke_token
-from shared.access.users import list_users
+from shared.access.users import create_user, list_users
 from shared.core.db import SessionFactory
 from shared.models import ApiToken, AuditEntry, School
 from tests.support.web import PASSWORD, Page, bearer, log_in

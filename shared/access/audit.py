@@ -5,13 +5,12 @@ The log records usernames typed at the sign-in form, so only a district admin re
 (web/access.py).
 """
 
-from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared.core.contract import View
+from shared.core.contract import Moment, View
 from shared.models import AuditEntry
 
 MAX_USERNAME_LENGTH: Final = 100
@@ -68,7 +67,7 @@ def record_audit(
 
 class AuditEntryView(View):
     id: int
-    at: datetime
+    at: Moment
     username: str | None  # who acted; None for the command line or the system
     action: str
     subject: str | None

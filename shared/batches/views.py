@@ -6,7 +6,7 @@ after the batch), and `result.sample` for a preview (the first values it would c
 whose they are).
 """
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import Field
 from sqlalchemy import func, select
@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from shared.batches.change_log import SampleRow, change_sample
 from shared.batches.submit import preview_key
-from shared.core.contract import View
-from shared.core.grids import Changes, Counts
+from shared.core.contract import Moment, View
+from shared.core.grids import Changes, Counts, full_grid
 from shared.core.vocabulary import BatchKind, BatchStatus, Mode
 from shared.models import Batch, BatchChunk, User
 
@@ -60,9 +60,9 @@ class BatchView(View):
     keep_guardian_choices: bool
     dry_run: bool
     submitted_by: str | None
-    submitted_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    submitted_at: Moment
+    started_at: Moment | None
+    finished_at: Moment | None
     progress: Progress
     result: BatchResult | None  # None until it has finished
     undone_by: int | None
@@ -142,7 +142,7 @@ def _view(
         ),
         filter_id=batch.filter_id,
         as_of=batch.as_of,
-        changes=Changes.model_validate(batch.changes),
+        changes=Changes.model_validate(full_grid(batch.changes)),
         keep_guardian_choices=batch.keep_guardian_choices,
         dry_run=batch.dry_run,
         submitted_by=submitter,

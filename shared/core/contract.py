@@ -13,7 +13,7 @@ A view (`View`) is what the interfaces show: built in Python by field name, writ
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Final, TypeVar
 
 from pydantic import (
@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    PlainSerializer,
     ValidationError,
     WithJsonSchema,
     model_validator,
@@ -201,6 +202,12 @@ IsoDate = Annotated[
     WithJsonSchema({"type": "string", "format": "date", "example": "2025-10-15"}),
 ]
 Flag = Annotated[bool, Field(strict=True)]
+# A moment, written as RFC 3339 with its offset (+00:00: moments are kept in UTC).
+Moment = Annotated[
+    datetime,
+    PlainSerializer(lambda moment: moment.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
 # The district's identifiers (of schools, calendars, people, households): 64 characters at most.
 Identifier = Annotated[str, PlainText(64, blank="must not be empty")]
 SchoolYear = Annotated[str, PlainText(9, blank="must not be empty")]

@@ -71,16 +71,21 @@ class ChannelOptions(Body, Generic[Options]):
 
     def grid(self) -> Grid:
         """Every channel and reason with its option, in vocabulary order."""
-        given = self.model_dump(by_alias=True)
-        return {
-            channel: dict.fromkeys(REASONS, NO_CHANGE) | (given[channel] or {})
-            for channel in CHANNELS
-        }
+        given = self.model_dump(by_alias=True, exclude_none=True)
+        return full_grid(given)
 
 
 class ChangesRequest(ChannelOptions[ReasonOptions]):
     """The option per channel and reason; anything left out is noChange. A text-message (SMS)
     channel or reason, in any spelling, is refused: a recipient may be charged for texts."""
+
+
+def full_grid(given: dict[str, dict[str, str]]) -> Grid:
+    """Every channel and reason, with `given`'s option where it has one, else noChange."""
+    return {
+        channel: {reason: given.get(channel, {}).get(reason, NO_CHANGE) for reason in REASONS}
+        for channel in CHANNELS
+    }
 
 
 def changes_anything(grid: Grid) -> bool:

@@ -20,8 +20,8 @@ from typing import Any
 import redis
 from sqlalchemy import Engine
 
-from shared.access.users import create_user
 from shared.access.tokens import create_token
+from shared.access.users import create_user
 from shared.core.db import SessionFactory
 from shared.core.settings import Settings
 from shared.imports.native import import_bundle

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from shared.access.users import create_user
 from shared.access.tokens import create_token
+from shared.access.users import create_user
 from shared.core.db import SessionFactory
 from shared.core.settings import Settings
 from shared.models import AuditEntry, Batch, Calendar, Filter, School
