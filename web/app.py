@@ -4,11 +4,9 @@ Tests and `cpb run` pass their own session factory, enqueue function and broker 
 defaults come from the settings (Settings.from_env() when none are given).
 """
 
-from datetime import date, datetime
-from typing import Any, Final
+from typing import Final
 
 from flask import Flask
-from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect
 
 from shared.core.db import SessionFactory, make_engine, make_session_factory
@@ -38,7 +36,6 @@ def create_app(
     app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
     register_config(app, settings)
     register_services(app, settings, enqueue, session_factory, broker_check)
-    register_json(app)
     register_login(app)
     register_security(app, settings)  # before register_access: an expired session ends first
     csrf = CSRFProtect(app)
@@ -78,23 +75,6 @@ def register_services(
         enqueue = enqueue or client.enqueue
         broker_check = broker_check or client.check_broker
     install(app, WebServices(settings, session_factory, enqueue, broker_check))
-
-
-class IsoDateJSONProvider(DefaultJSONProvider):
-    """ISO 8601 dates, and keys in the order the code wrote them (channels and reasons have an
-    order of their own)."""
-
-    sort_keys = False
-
-    @staticmethod
-    def default(o: Any) -> Any:
-        if isinstance(o, date | datetime):
-            return o.isoformat()
-        return DefaultJSONProvider.default(o)
-
-
-def register_json(app: Flask) -> None:
-    app.json = IsoDateJSONProvider(app)
 
 
 def register_blueprints(app: Flask, csrf: CSRFProtect) -> None:

@@ -9,12 +9,14 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared.core.errors import Conflict, CpbError, Forbidden, InvalidRequest, NotFound
 from web.access import record_refusal
+from web.api.bodies import Error, ErrorDetail
+from web.api.routes import JSON
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,8 @@ class ErrorInfo:
     message: str
     field: str | None = None
 
-    def body(self) -> dict[str, dict[str, str | None]]:
-        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+    def body(self) -> Error:
+        return Error(error=ErrorDetail(code=self.code, message=self.message, field=self.field))
 
 
 def status_of(error: CpbError) -> int:
@@ -70,7 +72,7 @@ def error_response(error: Exception) -> tuple[Response | str, int, dict[str, str
     if wants_json():
         if info.status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="cpb"'
-        return jsonify(info.body()), info.status, headers
+        return Response(info.body().to_json(), mimetype=JSON), info.status, headers
     return render_template("error.html", error=info), info.status, headers
 
 
