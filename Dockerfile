@@ -12,6 +12,7 @@ COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY worker ./worker
 COPY web ./web
+COPY cli ./cli
 # A regular (not editable) install: the processes import the installed packages, not /src.
 RUN pip install . && rm -rf /src/build /src/*.egg-info
 
