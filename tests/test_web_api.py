@@ -7,7 +7,6 @@ import os
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -387,12 +386,16 @@ def test_an_unexpected_error_is_a_json_500(
     assert error_of(response) == {"code": "internal", "message": "internal error", "field": None}
 
 
-def test_json_dates_are_iso_and_keys_keep_their_order(
-    sqlite_session_factory: SessionFactory, tmp_path: Path
-):
-    app = make_app(sqlite_session_factory, tmp_path)
-    value = {"b": date(2025, 10, 15), "a": datetime(2025, 10, 15, 8, 30, tzinfo=UTC)}
-    assert app.json.dumps(value) == '{"b": "2025-10-15", "a": "2025-10-15T08:30:00+00:00"}'
+def test_json_dates_are_iso_and_keys_keep_their_order(api: Api, web_district: dict[str, int]):
+    assert api.post("/api/v1/batches", STUDENT_BATCH).status_code == 202
+    text = api.get("/api/v1/batches/1").get_data(as_text=True)
+    keys = re.findall(r'"(\w+)":', text)
+    assert keys[:4] == ["id", "kind", "status", "mode"]
+    assert keys.index("submittedAt") < keys.index("startedAt") < keys.index("finishedAt")
+    assert [key for key in keys if key in CHANNELS] == list(CHANNELS)
+    assert [key for key in keys if key in REASONS] == list(REASONS) * len(CHANNELS)
+    assert '"asOf":"2025-10-15"' in text
+    assert re.search(r'"submittedAt":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+\+00:00"', text)
 
 
 # --- filters --------------------------------------------------------------------------------

@@ -84,18 +84,19 @@ class View(BaseModel):
         return self.model_dump_json(by_alias=True)
 
 
-def parse(model: type[M], payload: Any, *, at: str = "") -> M:
+def parse(model: type[M], payload: Any) -> M:
     """`payload` as `model`, or InvalidRequest for its first problem (fields in their order)."""
     try:
         return model.model_validate(payload)
     except ValidationError as error:
-        raise invalid_request(error.errors()[0], at) from None
+        raise invalid_request(error.errors()[0]) from None
 
 
-def invalid_request(error: ErrorDetails, at: str = "") -> InvalidRequest:
+def invalid_request(error: ErrorDetails) -> InvalidRequest:
+    """The error as the interfaces say it. A validator may point below the value it checks
+    with `at` in its context (a key of an object, a field of the model)."""
     context = error.get("ctx") or {}
-    path = [at] if at else []
-    path += [str(part) for part in error["loc"]]
+    path = [str(part) for part in error["loc"]]
     if "at" in context:
         path.append(str(context["at"]))
     return InvalidRequest(_message(error, context), field=".".join(path) or None)
