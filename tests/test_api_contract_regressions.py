@@ -1,8 +1,7 @@
-"""Regressions of the JSON API's contract: what a schemathesis run found (ids and page numbers
+"""Regressions of the JSON API's contract that a schemathesis run found: ids and page numbers
 beyond the database's integers, strings the database cannot store, a `setBy` of the wrong type,
-an overlong filter name, timestamps without an offset on SQLite, a body without a size limit),
-and inputs accepted until now that are refused from now on (a census batch with a scope, a
-filterId given as a string, a batch that changes nothing).
+an overlong filter name, timestamps without an offset on SQLite, a body without a size limit.
+The inputs refused from now on: tests/test_api_contract_refused_inputs.py.
 
 Each case answers what the fixed API will: the status, and the error's `code` and `field` (its
 message is not asserted, the wording is still being decided); a refused request writes nothing.
@@ -12,93 +11,19 @@ session factory is typed `Any`.
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.web import EnqueueRecorder, add_token, bearer, make_app
+from tests.support.contract_api import STUDENT_BATCH, Api, answer, error, invalid
+from tests.support.contract_api import api as api  # the fixture, for pytest to find here
+from tests.support.web import EnqueueRecorder
 
 INT32_PAST = 2**31  # one past PostgreSQL's integer, the batches' and filters' id column
 INT64_PAST = 2**63  # one past PostgreSQL's bigint and SQLite's integer
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 FILTER_NAME_WIDTH = 200  # the filters.name column
 MAX_BODY = 8 * 1024 * 1024
-
-STUDENT_BATCH: dict[str, Any] = {
-    "mode": "student",
-    "scope": {"calendarId": "C-N-26"},
-    "asOf": "2025-10-15",
-    "changes": {"email": {"emergency": "on"}},
-}
-
-
-class AnyMessage:
-    """Equal to any non-empty text: the error messages are still being decided."""
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, str) and other.strip() != ""
-
-    def __repr__(self) -> str:
-        return "<a message>"
-
-
-def error(code: str, field: str | None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": AnyMessage(), "field": field}}
-
-
-def invalid(field: str) -> tuple[int, dict[str, Any]]:
-    """What a refusal of bad input answers: 400, code invalid, naming `field`."""
-    return 400, error("invalid", field)
-
-
-def answer(response: Any) -> tuple[int, Any]:
-    return response.status_code, response.get_json(silent=True)
-
-
-class Api:
-    """A test client of the app that signs every request with admin's bearer token."""
-
-    def __init__(self, factory: Any, tmp_path: Path, enqueued: EnqueueRecorder) -> None:
-        self.client = make_app(factory, tmp_path, enqueued).test_client()
-        self.headers = bearer(add_token(factory, "admin"))
-
-    def get(self, path: str) -> Any:
-        return self.client.get(path, headers=self.headers)
-
-    def send(self, method: str, path: str, body: Any = None, *, data: bytes | None = None) -> Any:
-        """`body` as JSON; json.dumps escapes what is not ASCII, so a lone surrogate travels
-        as the escape `\\ud800`, as a fuzzer sends it."""
-        return self.client.open(
-            path,
-            method=method,
-            data=json.dumps(body).encode() if data is None else data,
-            content_type="application/json",
-            headers=self.headers,
-        )
-
-    def post(self, path: str, body: Any = None, *, data: bytes | None = None) -> Any:
-        return self.send("POST", path, body, data=data)
-
-    def batch_total(self) -> int:
-        response = self.get("/api/v1/batches")
-        assert response.status_code == 200
-        total: int = response.get_json()["total"]
-        return total
-
-    def filters(self) -> list[tuple[int, str, str, dict[str, Any]]]:
-        response = self.get("/api/v1/filters")
-        assert response.status_code == 200
-        return [
-            (f["id"], f["name"], f["kind"], f["criteria"]) for f in response.get_json()["items"]
-        ]
-
-
-@pytest.fixture
-def api(
-    session_factory: Any, tmp_path: Path, enqueued: EnqueueRecorder, web_district: dict[str, int]
-) -> Api:
-    return Api(session_factory, tmp_path, enqueued)
 
 
 def on(database: str, *values: Any, name: str) -> Any:
@@ -116,6 +41,7 @@ BEYOND_THE_ID_COLUMN = [
     on("sqlite", INT64_PAST, name="2^63"),
     on("postgres", INT64_PAST, name="2^63"),
 ]
+
 
 # --- 1. ids beyond the column in paths ------------------------------------------------------
 
@@ -262,76 +188,6 @@ def test_batch_timestamps_have_an_offset_on_sqlite(api: Api):
     assert (view["status"], view["startedAt"]) == ("cancelled", None)
     assert RFC3339.match(view["finishedAt"]) is not None, view["finishedAt"]
     assert api.get(url).get_json() == view
-
-
-# --- 8. a census batch has no scope ---------------------------------------------------------
-
-
-def census(filter_id: Any, **extra: Any) -> dict[str, Any]:
-    return {
-        "mode": "census",
-        "filterId": filter_id,
-        "changes": {"email": {"emergency": "on"}},
-        **extra,
-    }
-
-
-@pytest.mark.parametrize(
-    "scope",
-    [
-        pytest.param({"schoolYear": "2025-26"}, id="schoolYear"),
-        pytest.param({"schoolId": "S-N", "schoolYear": "2025-26"}, id="schoolId"),
-        pytest.param({"calendarId": "C-N-26"}, id="calendarId"),
-    ],
-)
-def test_a_census_batch_with_a_scope_is_refused(
-    api: Api, enqueued: EnqueueRecorder, web_district: dict[str, int], scope: dict[str, str]
-):
-    census_filter = web_district["census_filter"]
-    refused = api.post("/api/v1/batches", census(census_filter, scope=scope))
-    assert answer(refused) == invalid("scope")
-    assert (api.batch_total(), enqueued.calls) == (0, [])
-
-    # No scope, in each way of saying so, is still accepted.
-    unscoped = [
-        census(census_filter),
-        census(census_filter, scope=None),
-        census(census_filter, scope={}),
-    ]
-    statuses = [api.post("/api/v1/batches", body).status_code for body in unscoped]
-    assert (statuses, api.batch_total()) == ([202, 202, 202], 3)
-
-
-# --- 9. a filterId is a number --------------------------------------------------------------
-
-
-def test_a_filter_id_given_as_a_string_is_refused(
-    api: Api, enqueued: EnqueueRecorder, web_district: dict[str, int]
-):
-    body = census(str(web_district["census_filter"]))
-    assert answer(api.post("/api/v1/batches", body)) == invalid("filterId")
-    assert (api.batch_total(), enqueued.calls) == (0, [])
-
-
-# --- 10. a batch changes something ----------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "changes",
-    [
-        pytest.param({"email": {"emergency": "noChange"}, "homePhone": {}}, id="all-noChange"),
-        pytest.param(None, id="absent"),
-        pytest.param({}, id="empty"),
-    ],
-)
-def test_a_batch_that_changes_nothing_is_refused(
-    api: Api, enqueued: EnqueueRecorder, changes: dict[str, Any] | None
-):
-    body = {key: value for key, value in STUDENT_BATCH.items() if key != "changes"}
-    if changes is not None:
-        body["changes"] = changes
-    assert answer(api.post("/api/v1/batches", body)) == invalid("changes")
-    assert (api.batch_total(), enqueued.calls) == (0, [])
 
 
 # --- 11. a body over the size limit ---------------------------------------------------------

@@ -13,15 +13,14 @@ The district is tests/support/stack.py's: four targets, chunks of one, so four c
 """
 
 import contextlib
-import sys
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
 
-from tests.support.fault_stack import FaultStack, fault_stack
+from tests.support.fault_stack import FaultStack, fault_stack, final_view, gunicorn
+from tests.support.fault_stack import faults as faults  # the fixture, for pytest to find here
 from tests.support.faults import (
     Stopwatch,
     alive,
@@ -33,7 +32,7 @@ from tests.support.faults import (
     waiters,
 )
 from tests.support.http import HttpClient
-from tests.support.processes import background_process, kill_hard, log_text, wait_until
+from tests.support.processes import kill_hard, log_text, wait_until
 from tests.support.results import result_table
 from tests.support.services import RedisServer, Unavailable, free_port
 from tests.support.stack import AGAIN_COUNTS, CHANGES, FIRST, FIRST_COUNTS
@@ -70,12 +69,6 @@ POINTS = {
     # the finalize has summed the chunks and is writing the result
     "during finalize": ("batches", "UPDATE", "OLD.status = 'running' AND NEW.status <> 'running'"),
 }
-
-
-@pytest.fixture
-def faults(pg_url, redis_url, pg_engine, pg_session_factory) -> Iterator[FaultStack]:
-    with fault_stack(pg_url, redis_url, pg_engine, pg_session_factory) as stack:
-        yield stack
 
 
 def test_the_clean_run_is_the_hand_counted_one(faults: FaultStack):
@@ -282,20 +275,20 @@ def test_polling_resumes_after_the_web_process_restarts(faults: FaultStack, reco
         clean = faults.clean_run([BODY])
         third_chunk = ("batch_chunks", "UPDATE", f"{CHUNK_DONE} AND NEW.chunk_no = 2")
         with failpoint(faults.pg_url, *third_chunk) as stop:
-            with _gunicorn(faults, port) as web:
+            with gunicorn(faults, port) as web:
                 api = HttpClient(f"http://127.0.0.1:{port}", faults.headers)
                 batch_id = api.post("/api/v1/batches", BODY)["id"]
                 stop.waiter()
                 before = api.get(f"/api/v1/batches/{batch_id}")
                 clock = Stopwatch()
                 kill_hard(web)
-            with _gunicorn(faults, port):
+            with gunicorn(faults, port):
                 api = HttpClient(f"http://127.0.0.1:{port}", faults.headers)
                 after = api.get(f"/api/v1/batches/{batch_id}")
                 record_property("recovery_seconds", clock.seconds())
                 stop.release()
                 final = wait_until(
-                    lambda: _final(api.get(f"/api/v1/batches/{batch_id}")), timeout=60
+                    lambda: final_view(api.get(f"/api/v1/batches/{batch_id}")), timeout=60
                 )
         outcome = faults.outcome([batch_id])
     progress = {"done": 2, "total": 4}
@@ -303,15 +296,3 @@ def test_polling_resumes_after_the_web_process_restarts(faults: FaultStack, reco
     assert (after["status"], after["progress"]) == ("running", progress)
     assert (final["status"], final["result"]) == ("succeeded", clean.batches[0]["result"])
     assert outcome == clean
-
-
-def _final(view: dict[str, Any]) -> dict[str, Any] | None:
-    return view if view["status"] in ("succeeded", "failed", "cancelled") else None
-
-
-@contextlib.contextmanager
-def _gunicorn(faults: FaultStack, port: int) -> Iterator[Any]:
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:web.gunicorn_conf"]
-    command += ["--bind", f"127.0.0.1:{port}", "--workers", "2", "web:create_app()"]
-    with background_process("gunicorn", command, faults.env, ready=r"Booting worker") as web:
-        yield web

@@ -1,9 +1,7 @@
-"""The login session (web/security.py, web/pages/auth.py): its settings, the cookie's flags, the
-idle and absolute limits, strong session protection, signing out, the sign-in limit per address,
-and names rendered escaped."""
+"""The login session (web/security.py, web/pages/auth.py): the cookie's flags, the idle and
+absolute limits, strong session protection, signing out, the sign-in limit per address, and
+names rendered escaped. Its settings: tests/test_session_settings.py."""
 
-import re
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -15,19 +13,11 @@ from sqlalchemy import select
 
 from shared.access.signin import MAX_FAILED_LOGINS_PER_ADDRESS, authenticate, login_throttled
 from shared.core.db import SessionFactory
-from shared.core.errors import ConfigurationError
-from shared.core.settings import Settings
-from shared.models import AuditEntry, Batch, User
+from shared.models import Batch, User
 from shared.models.base import utcnow
 from tests.support.district import District
-from tests.support.web import (
-    PASSWORD,
-    add_user,
-    csrf_token,
-    error_of,
-    log_in,
-    make_app,
-)
+from tests.support.sessions import Clock, age_session, audit_rows, login_form
+from tests.support.web import PASSWORD, add_user, csrf_token, error_of, log_in, make_app
 from web.security import CHANGED_CLIENT, SIGNED_IN_AT
 
 EXPIRED = "Your session expired 12 hours after you signed in. Please sign in again."
@@ -43,52 +33,6 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 def app(session_factory: SessionFactory, app: Flask) -> Flask:
     add_user(session_factory, "admin", "district_admin")
     return app
-
-
-def audit_rows(factory: SessionFactory) -> list[tuple[str | None, str, str | None]]:
-    with factory() as session:
-        rows = session.execute(
-            select(AuditEntry.username, AuditEntry.action, AuditEntry.remote_addr)
-            .where(AuditEntry.action != "user.create")
-            .order_by(AuditEntry.id)
-        )
-        return [tuple(row) for row in rows]
-
-
-def login_form(client: FlaskClient, username: str, password: str, address: str) -> tuple[int, str]:
-    """Signs in from `address`; the status and the page's error, if any."""
-    token = csrf_token(client.get("/login").text)
-    response = client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": token},
-        environ_overrides={"REMOTE_ADDR": address},
-    )
-    error = re.search(r'id="login-error">([^<]*)<', response.text)
-    return response.status_code, error.group(1) if error else ""
-
-
-# --- settings -------------------------------------------------------------------------------
-
-
-def session_settings(env: dict[str, str]) -> tuple[bool, int, int]:
-    settings = Settings.from_env(env)
-    return settings.secure_cookies, settings.session_idle_minutes, settings.session_max_hours
-
-
-def test_session_settings_from_the_environment(tmp_path: Path):
-    base = {"SECRET_KEY": "k", "CPB_INSTANCE_PATH": str(tmp_path)}
-    assert session_settings(base) == (False, 30, 12)
-    chosen = {
-        "CPB_SECURE_COOKIES": "true",
-        "CPB_SESSION_IDLE_MINUTES": "5",
-        "CPB_SESSION_MAX_HOURS": "2",
-    }
-    assert session_settings(base | chosen) == (True, 5, 2)
-    assert session_settings(base | {"CPB_SECURE_COOKIES": "0"}) == (False, 30, 12)
-    with pytest.raises(ConfigurationError, match="CPB_SECURE_COOKIES: 'sometimes' is neither"):
-        Settings.from_env(base | {"CPB_SECURE_COOKIES": "sometimes"})
-    with pytest.raises(ConfigurationError, match="CPB_SESSION_MAX_HOURS: must be positive, got 0"):
-        Settings.from_env(base | {"CPB_SESSION_MAX_HOURS": "0"})
 
 
 # --- the cookie -----------------------------------------------------------------------------
@@ -119,16 +63,6 @@ def test_secure_cookies_mark_the_cookie_secure(session_factory: SessionFactory, 
 # --- the idle limit -------------------------------------------------------------------------
 
 
-class Clock:
-    """The clock the session cookie's signature is made and checked with, moved forward."""
-
-    def __init__(self) -> None:
-        self.ahead = timedelta()
-
-    def time(self) -> float:
-        return time.time() + self.ahead.total_seconds()
-
-
 def test_a_session_ends_after_30_idle_minutes(client: FlaskClient, monkeypatch):
     clock = Clock()
     monkeypatch.setattr(itsdangerous.timed, "time", clock)
@@ -147,12 +81,6 @@ def test_a_session_ends_after_30_idle_minutes(client: FlaskClient, monkeypatch):
 
 
 # --- the absolute limit ---------------------------------------------------------------------
-
-
-def age_session(client: FlaskClient, hours: float) -> None:
-    """As if the user had signed in `hours` ago."""
-    with client.session_transaction() as session:
-        session[SIGNED_IN_AT] = int(time.time() - hours * 3600)
 
 
 def test_a_session_ends_12_hours_after_signing_in(client: FlaskClient):

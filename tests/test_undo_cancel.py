@@ -1,44 +1,26 @@
-"""Undo, cancel, preview and apply-after-preview (docs/batches.md), through the service layer and
-the pipeline steps in this process, on SQLite and PostgreSQL. Every count is worked out by hand
-next to it. The same behaviours through the API and a real worker: tests/test_safer_batches.py.
+"""Undo and cancel (docs/batches.md), through the service layer and the pipeline steps in this
+process, on SQLite and PostgreSQL. Every count is worked out by hand next to it. The same
+behaviours through the API and a real worker: tests/test_safer_batches.py.
 """
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
-from shared.batches.actions import apply_preview, cancel_batch, undo_batch
+from shared.batches.actions import cancel_batch, undo_batch
 from shared.batches.pipeline import steps as pipeline
-from shared.batches.pipeline.messages import apply_chunk, plan
+from shared.batches.pipeline.messages import apply_chunk
 from shared.core.db import SessionFactory
 from shared.core.errors import Conflict
 from shared.core.vocabulary import CHANNELS, REASON_BIT, SETTER_GUARDIAN
 from shared.models import Person, preferences
 from shared.models.preferences import SETTER_COLUMNS
-from shared.people.export import iter_preferences_csv
-from shared.people.view import person_preferences
-from tests.support.district import District
-from tests.support.driver import (
-    as_json,
-    drain,
-    run_apply,
-    run_batch,
-    run_undo,
-    save_filter,
-    submit,
-    view_of,
-)
+from tests.support.driver import drain, run_batch, run_undo, submit, view_of
 from tests.support.results import result_table
+from tests.support.undo_cancel import BATCH, SCOPE, export, setters, values
+from tests.support.undo_cancel import district as district  # the fixture, for pytest to find here
 
-SCOPE = {"schoolYear": "2025-26", "schoolId": "A"}
-CHANGES = {
-    "householdPhone": {"emergency": "on"},
-    "cellPhone": {"general": "on"},
-    "email": {"emergency": "on", "attendance": "off"},
-}
-BATCH = {"mode": "studentContact", "scope": SCOPE, "changes": CHANGES}
 # Targets g1 (parent of s1 and s2, once) and g2 (parent of s3). email emergency: g1 and g2;
 # email attendance off: g1's (a guardian set it on); cell general: g1 (g2 has no cell);
 # household emergency: h1 through g1.
@@ -48,51 +30,6 @@ COUNTS = result_table(
 ZEROS = result_table(
     householdPhone__emergency=0, cellPhone__general=0, email__emergency=0, email__attendance=0
 )
-
-
-@pytest.fixture
-def district(session_factory: SessionFactory) -> SessionFactory:
-    with session_factory.begin() as session:
-        d = District(session)
-        a = d.school("A")
-        cal = d.calendar("CAL-A", a)
-        s1 = d.person("s1", cell_phone="1", email="s1@x")
-        s2 = d.person("s2", cell_phone="2")
-        s3 = d.person("s3", email="s3@x")
-        for student in (s1, s2, s3):
-            d.enroll(student, cal)
-        g1 = d.person("g1", email="g1@x", cell_phone="91")
-        g2 = d.person("g2", email="g2@x")
-        d.relate(s1, g1)
-        d.relate(s2, g1)
-        d.relate(s3, g2)
-        h1 = d.household("h1", phone="100")
-        for member in (g1, s1, s2):
-            d.member(h1, member)
-        d.prefer(g1, "email", on=["attendance"], guardian=("attendance",))
-        d.prefer(s1, "cellPhone", on=["emergency"])
-        d.finish()
-    return session_factory
-
-
-def export(factory: SessionFactory) -> str:
-    with factory() as session:
-        return "".join(iter_preferences_csv(session))
-
-
-def setters(factory: SessionFactory, person: str, channel: str) -> dict[str, str]:
-    with factory() as session:
-        setters: dict[str, str] = as_json(person_preferences(session, person))["channels"][channel][
-            "setters"
-        ]
-        return setters
-
-
-def values(factory: SessionFactory, person: str, channel: str) -> dict[str, bool]:
-    with factory() as session:
-        view = as_json(person_preferences(session, person))
-        found: dict[str, bool] = view["channels"][channel]["values"]
-        return found
 
 
 def guardian_sets_off(factory: SessionFactory, person: str, channel: str, reason: str) -> None:
@@ -285,110 +222,3 @@ def test_undo_of_a_failed_batch_restores_the_part_applied(district):
     undo = run_undo(district, batch_id, chunk_size=1)
     assert undo["result"]["counts"] == failed["result"]["counts"]
     assert export(district) == before
-
-
-MODES: list[dict[str, Any]] = [
-    BATCH,
-    {"mode": "student", "scope": SCOPE, "changes": {"cellPhone": {"general": "on"}}},
-    {
-        "mode": "student",
-        "scope": SCOPE,
-        "changes": {"householdPhone": {"priority": "on"}, "email": {"attendance": "on"}},
-    },
-    {  # the filter is made in the test: the messenger contacts, g1 and g2
-        "mode": "census",
-        "changes": {"householdPhone": {"general": "on"}, "email": {"attendance": "on"}},
-    },
-]
-
-
-@pytest.mark.parametrize("keep", [False, True], ids=["overwrite", "keep-guardian"])
-@pytest.mark.parametrize(
-    "request_", MODES, ids=["studentContact", "student", "student-household", "census"]
-)
-def test_a_preview_counts_exactly_what_applying_it_does_and_changes_nothing(
-    district, request_, keep
-):
-    body = request_ | {"keepGuardianChoices": keep}
-    if body["mode"] == "census":
-        with district.begin() as session:
-            criteria = {"messengerContacts": True}
-            contacts = {"name": "contacts", "kind": "census", "criteria": criteria}
-            body["filterId"] = save_filter(session, contacts).id
-    before = export(district)
-    preview = run_batch(district, body | {"dryRun": True})
-    assert export(district) == before
-    # g1 and g2, or the students s1, s2 and s3
-    assert preview["result"]["targets"] == (3 if body["mode"] == "student" else 2)
-    applied = run_apply(district, preview["id"])
-    assert applied["dryRun"] is False
-    for key in ("targets", "counts", "kept"):
-        assert applied["result"][key] == preview["result"][key]
-    assert view_of(district, preview["id"])["appliedAs"] == applied["id"]
-
-
-def test_keep_guardian_choices_leaves_the_guardians_value_and_counts_it(district):
-    view = run_batch(district, BATCH | {"keepGuardianChoices": True})
-    # g1's email attendance was set on by a guardian: left, and counted as kept
-    assert view["result"]["counts"] == result_table(
-        householdPhone__emergency=1, cellPhone__general=1, email__emergency=2, email__attendance=0
-    )
-    assert view["result"]["kept"] == result_table(
-        householdPhone__emergency=0, cellPhone__general=0, email__emergency=0, email__attendance=1
-    )
-    assert values(district, "g1", "email")["attendance"] is True
-    assert setters(district, "g1", "email")["attendance"] == "guardian"
-
-
-def test_a_preview_shows_a_sample_of_who_would_change(district):
-    preview = run_batch(district, BATCH | {"dryRun": True})
-    assert preview["result"]["sample"] == [
-        {
-            "subjectType": "household",
-            "subjectId": "h1",
-            "name": "Household h1",
-            "channel": "householdPhone",
-            "changes": {"emergency": "on"},
-        },
-        {
-            "subjectType": "person",
-            "subjectId": "g1",
-            "name": "F Lg1",
-            "channel": "cellPhone",
-            "changes": {"general": "on"},
-        },
-        {
-            "subjectType": "person",
-            "subjectId": "g1",
-            "name": "F Lg1",
-            "channel": "email",
-            "changes": {"emergency": "on", "attendance": "off"},
-        },
-        {
-            "subjectType": "person",
-            "subjectId": "g2",
-            "name": "F Lg2",
-            "channel": "email",
-            "changes": {"emergency": "on"},
-        },
-    ]
-    assert "sample" not in run_batch(district, BATCH)["result"]
-
-
-def test_a_preview_is_applied_once_and_only_a_finished_preview(district):
-    preview = run_batch(district, BATCH | {"dryRun": True})
-    with district.begin() as session:
-        first = apply_preview(session, preview["id"], user=None)
-        again = apply_preview(session, preview["id"], user=None)
-        assert (first.created, first.messages) == (True, (plan(first.batch.id),))
-        assert (again.created, again.messages, again.batch.id) == (False, (), first.batch.id)
-    real = run_batch(district, BATCH)
-    with district.begin() as session:
-        queued_id = submit(session, BATCH | {"dryRun": True}).batch.id
-    for batch_id, message in (
-        (real["id"], f"batch {real['id']} is not a preview"),
-        (queued_id, f"preview {queued_id} is queued; apply a preview that succeeded"),
-    ):
-        with district.begin() as session, pytest.raises(Conflict) as refused:
-            apply_preview(session, batch_id, user=None)
-        assert str(refused.value) == message

@@ -1,5 +1,6 @@
-"""The real stack the fault tests break: the district of tests/support/stack.py on PostgreSQL,
-a broker, real `celery worker` and `celery beat` processes, and the app answering the API.
+"""The real stack the fault tests break (the `faults` fixture): the district of
+tests/support/stack.py on PostgreSQL, a broker, real `celery worker` and `celery beat` processes,
+the app answering the API, and gunicorn serving it where the web process itself is killed.
 
 Recovery is made fast enough for a test through the settings alone: a two-second lease, a sweep
 every second, a visibility timeout just over the task time limit, and three starts of a plan
@@ -11,12 +12,14 @@ first, then the data is reset to the same state (same rows, same ids) for the fa
 import contextlib
 import json
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 from sqlalchemy import Engine
 
@@ -25,7 +28,7 @@ from shared.access.users import create_user
 from shared.core.db import SessionFactory
 from shared.core.settings import Settings
 from shared.imports.native import import_bundle
-from tests.support.processes import celery_beat, celery_worker, wait_until
+from tests.support.processes import background_process, celery_beat, celery_worker, wait_until
 from tests.support.stack import BUNDLE, FINAL, empty_tables
 from web import create_app
 from web.celery_client import CeleryClient
@@ -177,3 +180,21 @@ def fault_stack(
 ) -> Iterator[FaultStack]:
     with tempfile.TemporaryDirectory(prefix="cpb-faults-") as scratch:
         yield FaultStack(pg_url, broker_url, engine, session_factory, Path(scratch))
+
+
+@pytest.fixture
+def faults(pg_url, redis_url, pg_engine, pg_session_factory) -> Iterator[FaultStack]:
+    with fault_stack(pg_url, redis_url, pg_engine, pg_session_factory) as stack:
+        yield stack
+
+
+def final_view(view: dict[str, Any]) -> dict[str, Any] | None:
+    return view if view["status"] in ("succeeded", "failed", "cancelled") else None
+
+
+@contextlib.contextmanager
+def gunicorn(faults: FaultStack, port: int) -> Iterator[Any]:
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:web.gunicorn_conf"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", "2", "web:create_app()"]
+    with background_process("gunicorn", command, faults.env, ready=r"Booting worker") as web:
+        yield web

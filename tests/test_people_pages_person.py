@@ -1,19 +1,17 @@
-"""The people pages: searching by id and by name, one person's values and
-setters, and editing them through the form (CSRF, flash and redirect, errors on the page)."""
+"""One person's page: their values and setters, and editing them and their households' phones
+through the form (CSRF, flash and redirect, errors on the page; no form for a viewer)."""
 
 from typing import Any
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from shared.core.db import SessionFactory
-from shared.core.vocabulary import CHANNELS
-from shared.models import AuditEntry, Person, preferences
+from shared.models import AuditEntry
 from shared.people.view import household_preferences, person_preferences
-from tests.support.district import District
-from tests.support.web import Page, add_user, log_in
+from tests.support.people_pages import app as app  # the fixtures, for pytest to find here
+from tests.support.people_pages import factory as factory
+from tests.support.web import Page, log_in
 
 REASON_LABELS = [
     "Emergency",
@@ -41,53 +39,6 @@ class PersonPage(Page):
         self._cell = cell
 
 
-@pytest.fixture
-def factory(session_factory: SessionFactory) -> SessionFactory:
-    """Ana Lima (P-1: email with emergency on, priority on by a guardian, attendance set by
-    batch 3; cell phone) in H-1 (a phone) and H-2 (no phone); Bruno Lima (P-2), and Zed Zulu,
-    whose id is "Lima"."""
-    add_user(session_factory, "admin", "district_admin")
-    add_user(session_factory, "vera", "viewer")
-    with session_factory.begin() as session:
-        d = District(session)
-        ana = Person(
-            ext_id="P-1",
-            first_name="Ana",
-            last_name="Lima",
-            email="ana@example.org",
-            cell_phone="555-0101",
-        )
-        bruno = Person(ext_id="P-2", first_name="Bruno", last_name="Lima")
-        zed = Person(ext_id="Lima", first_name="Zed", last_name="Zulu")
-        session.add_all([ana, bruno, zed])
-        session.flush()
-        home = d.household("H-1", phone="555-0100")
-        d.member(home, ana)
-        d.member(d.household("H-2"), ana)
-        d.prefer(ana, "email", ["emergency", "priority"], guardian=("priority",))
-        d.prefer(home, "householdPhone", ["emergency"])
-        d.finish()
-        email = preferences.c.channel == CHANNELS.index("email")
-        session.execute(
-            update(preferences)
-            .where(preferences.c.subject_id == ana.id, email)
-            .values(setter_attendance=3)
-        )
-    return session_factory
-
-
-@pytest.fixture
-def app(factory: SessionFactory, app: Flask) -> Flask:
-    """The shared app, after `factory`'s data."""
-    return app
-
-
-def search(client: FlaskClient, query: str) -> list[list[str]]:
-    response = client.get("/people", query_string={"q": query})
-    assert response.status_code == 200
-    return Page(response.get_data(as_text=True)).tables.get("people", [])
-
-
 def edits(factory: SessionFactory) -> list[tuple[str | None, str | None, Any]]:
     with factory() as session:
         rows = session.execute(
@@ -96,64 +47,6 @@ def edits(factory: SessionFactory) -> list[tuple[str | None, str | None, Any]]:
             .order_by(AuditEntry.id)
         )
         return [tuple(row) for row in rows]  # type: ignore[misc]
-
-
-# --- search ---------------------------------------------------------------------------------
-
-
-def test_search_by_id_and_by_name(client: FlaskClient, csrf: str):
-    assert search(client, "P-1") == [["Person id", "Name"], ["P-1", "Ana Lima"]]
-    # The exact id first, then the names containing the text, ignoring case, by last name.
-    assert search(client, "Lima") == [
-        ["Person id", "Name"],
-        ["Lima", "Zed Zulu"],
-        ["P-1", "Ana Lima"],
-        ["P-2", "Bruno Lima"],
-    ]
-    assert search(client, "ana li") == [["Person id", "Name"], ["P-1", "Ana Lima"]]
-    assert search(client, "ZULU") == [["Person id", "Name"], ["Lima", "Zed Zulu"]]
-    assert search(client, "%") == []  # a LIKE wildcard is a plain character
-
-    html = client.get("/people?q=P-1").get_data(as_text=True)
-    assert '<a href="/people/P-1">P-1</a>' in html
-    assert "1 person matching “P-1”" in html
-    nothing = client.get("/people?q=nobody").get_data(as_text=True)
-    assert "No person has the id “nobody” or a name containing it." in nothing
-
-
-def test_an_empty_search_shows_just_the_form(client: FlaskClient, csrf: str):
-    response = client.get("/people")
-    page = Page(response.get_data(as_text=True))
-    assert response.status_code == 200
-    assert page.tables == {}
-    assert page.label_for["q"] == "Person id or name"
-    assert page.buttons[-1] == (None, None, "Search")
-    assert '<a href="/people" aria-current="page">People</a>' in response.get_data(as_text=True)
-
-
-def test_search_lists_at_most_50(client: FlaskClient, csrf: str, factory: SessionFactory):
-    with factory.begin() as session:
-        session.add_all(
-            Person(ext_id=f"M-{n:02}", first_name="Many", last_name=f"M{n:02}") for n in range(51)
-        )
-    rows = search(client, "many")
-    assert len(rows) == 1 + 50
-    assert rows[1:3] == [["M-00", "Many M00"], ["M-01", "Many M01"]]
-    assert rows[-1] == ["M-49", "Many M49"]
-    html = client.get("/people?q=many").get_data(as_text=True)
-    assert "The first 50 people matching “many”: narrow the search to see the rest" in html
-
-
-def test_the_pages_need_a_login(client: FlaskClient):
-    for path in ("/people", "/people/P-1"):
-        response = client.get(path)
-        assert (response.status_code, response.headers["Location"]) == (
-            302,
-            f"/login?next=%2Fpeople{path.removeprefix('/people').replace('/', '%2F')}",
-        )
-
-
-# --- one person -----------------------------------------------------------------------------
 
 
 def test_the_person_page_shows_values_and_setters(client: FlaskClient, csrf: str):

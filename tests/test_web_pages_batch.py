@@ -1,0 +1,224 @@
+"""The batch page (a finished, failed or queued batch, and what can be done with it: undo, cancel,
+apply, not for a viewer), the history, the static files, and times in the district's time
+zone."""
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask.testing import FlaskClient
+
+from shared.core.db import SessionFactory
+from shared.core.vocabulary import CHANNELS, REASONS
+from shared.models import Batch, BatchChunk
+from tests.support.web import EnqueueRecorder, Page, add_user, log_in, make_app
+from tests.support.web_pages import REASON_LABELS, changes_with
+from tests.support.web_pages import app as app  # the fixture, for pytest to find here
+from web.labels import format_moment
+
+
+def add_finished_batch(factory: SessionFactory, **overrides: Any) -> int:
+    counts: dict[str, dict[str, int | None]] = {c: dict.fromkeys(REASONS) for c in CHANNELS}
+    counts["householdPhone"]["attendance"] = 4
+    counts["email"].update(emergency=12, priority=0)
+    kept: dict[str, dict[str, int | None]] = {c: dict.fromkeys(REASONS) for c in CHANNELS}
+    kept["householdPhone"]["attendance"] = 0
+    kept["email"].update(emergency=2, priority=0)
+    values: dict[str, Any] = {
+        "kind": "batch",
+        "status": "succeeded",
+        "mode": "studentContact",
+        "calendar_ext_id": "C-N-26",
+        "as_of": date(2025, 10, 15),
+        "changes": changes_with(
+            householdPhone__attendance="on", email__emergency="on", email__priority="off"
+        ),
+        "keep_guardian_choices": True,
+        "submitted_at": datetime(2025, 10, 15, 8, 0, tzinfo=UTC),
+        "started_at": datetime(2025, 10, 15, 8, 0, 1, tzinfo=UTC),
+        "finished_at": datetime(2025, 10, 15, 8, 0, 3, tzinfo=UTC),
+        "planned": True,
+        "chunks_total": 2,
+        "targets": 6,
+        "errors": [],
+        "counts": counts,
+        "kept": kept,
+        **overrides,
+    }
+    with factory.begin() as session:
+        batch = Batch(**values)
+        session.add(batch)
+        session.flush()
+        session.add_all([BatchChunk(batch_id=batch.id, chunk_no=n, done=True) for n in range(2)])
+        return batch.id
+
+
+def test_the_batch_page_shows_a_finished_result(
+    client: FlaskClient, csrf: str, session_factory: SessionFactory
+):
+    batch_id = add_finished_batch(session_factory)
+    response = client.get(f"/batches/{batch_id}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    page = Page(html)
+    assert "<p>Mode: studentContact</p>" in html
+    assert "<p>Errors: No Errors</p>" in html
+    assert "<p>Targets: 6</p>" in html
+    assert "<dt>Scope</dt><dd>Calendar C-N-26</dd>" in html
+    assert "<dt>Finished</dt><dd>2025-10-15 08:00:03 UTC</dd>" in html
+    assert '<progress id="batch-progress" max="2" value="2">' in html
+    assert "batch.js" not in html  # finished: nothing to poll
+    no = "No Change"
+    assert page.tables["counts"] == [
+        ["Channel", *REASON_LABELS],
+        ["Household Phone", no, "4", no, no, no, no, no, no],
+        ["Home Phone", *[no] * 8],
+        ["Work Phone", *[no] * 8],
+        ["Cell Phone", *[no] * 8],
+        ["Email", "12", no, no, no, no, no, "0", no],
+        ["Secondary Email", *[no] * 8],
+    ]
+    assert page.tables["kept"][1] == ["Household Phone", no, "0", no, no, no, no, no, no]
+    assert page.tables["kept"][5] == ["Email", "2", no, no, no, no, no, "0", no]
+
+
+def test_the_batch_page_lists_errors_of_a_failed_batch(
+    client: FlaskClient, csrf: str, session_factory: SessionFactory
+):
+    batch_id = add_finished_batch(
+        session_factory,
+        status="failed",
+        errors=["chunk 1: deadlock detected", "gave up after 3 tries"],
+        keep_guardian_choices=False,
+    )
+    html = client.get(f"/batches/{batch_id}").get_data(as_text=True)
+    assert (
+        '<p>Errors:</p>\n  <ul class="errors"><li>chunk 1: deadlock detected</li>'
+        "<li>gave up after 3 tries</li></ul>"
+    ) in html
+    assert "No Errors" not in html
+    assert "kept" not in Page(html).tables
+
+
+def test_the_batch_page_of_a_queued_batch_polls(
+    client: FlaskClient, csrf: str, session_factory: SessionFactory
+):
+    batch_id = add_finished_batch(
+        session_factory, status="queued", started_at=None, finished_at=None, chunks_total=None
+    )
+    html = client.get(f"/batches/{batch_id}").get_data(as_text=True)
+    assert f'data-poll-url="/api/v1/batches/{batch_id}" data-final="false"' in html
+    assert '<progress id="batch-progress">' in html
+    assert '<script src="/static/batch.js" defer></script>' in html
+    assert "Result" not in html
+
+
+def test_an_unknown_batch_page_is_404(client: FlaskClient, csrf: str):
+    response = client.get("/batches/42")
+    assert response.status_code == 404
+    assert "no batch 42" in response.get_data(as_text=True)
+
+
+def test_the_batch_page_offers_what_can_be_done(
+    client: FlaskClient, csrf: str, session_factory: SessionFactory
+):
+    finished = add_finished_batch(session_factory)
+    html = client.get(f"/batches/{finished}").get_data(as_text=True)
+    assert f'href="/batches/{finished}/undo">Undo…</a>' in html
+    assert f'href="/api/v1/batches/{finished}/changes.csv" download>' in html
+    assert 'id="cancel"' not in html and 'id="apply"' not in html
+    running = add_finished_batch(session_factory, status="running", finished_at=None)
+    html = client.get(f"/batches/{running}").get_data(as_text=True)
+    assert f'action="/batches/{running}/cancel"' in html
+    assert "Undo…" not in html and "changes.csv" not in html
+    preview = add_finished_batch(session_factory, dry_run=True)
+    html = client.get(f"/batches/{preview}").get_data(as_text=True)
+    assert f'action="/batches/{preview}/apply"' in html
+    assert "Undo…" not in html
+
+
+def test_undo_asks_first_then_queues_the_undo(
+    client: FlaskClient, csrf: str, session_factory: SessionFactory, enqueued: EnqueueRecorder
+):
+    batch_id = add_finished_batch(session_factory)
+    confirm = client.get(f"/batches/{batch_id}/undo")
+    assert confirm.status_code == 200
+    assert f"<h1>Undo batch {batch_id}?</h1>" in confirm.get_data(as_text=True)
+    assert enqueued.calls == []  # asking changes nothing
+    assert client.post(f"/batches/{batch_id}/undo").status_code == 400  # no CSRF token
+
+    done = client.post(f"/batches/{batch_id}/undo", data={"csrf_token": csrf})
+    undo_id = batch_id + 1
+    assert (done.status_code, done.headers["Location"]) == (302, f"/batches/{undo_id}")
+    assert enqueued.calls == [("batches.plan", (undo_id,))]
+    html = client.get(f"/batches/{undo_id}").get_data(as_text=True)
+    assert f"The undo of batch {batch_id} is queued." in html
+    assert f"<h1>Undo batch {undo_id}</h1>" in html
+
+    twice = client.post(f"/batches/{batch_id}/undo", data={"csrf_token": csrf})
+    assert twice.headers["Location"] == f"/batches/{batch_id}"
+    assert f"batch {batch_id} was undone already, by batch {undo_id}" in client.get(
+        f"/batches/{batch_id}"
+    ).get_data(as_text=True)
+
+
+def test_cancel_from_the_page(
+    client: FlaskClient, csrf: str, session_factory: SessionFactory, enqueued: EnqueueRecorder
+):
+    batch_id = add_finished_batch(session_factory, status="running", finished_at=None)
+    done = client.post(f"/batches/{batch_id}/cancel", data={"csrf_token": csrf})
+    assert (done.status_code, done.headers["Location"]) == (302, f"/batches/{batch_id}")
+    html = client.get(f"/batches/{batch_id}").get_data(as_text=True)
+    assert f"Batch {batch_id} is cancelled; what it applied stays, and can be undone." in html
+    assert 'aria-live="polite">cancelled<' in html
+    again = client.post(f"/batches/{batch_id}/cancel", data={"csrf_token": csrf})
+    assert again.headers["Location"] == f"/batches/{batch_id}"
+    assert "has finished (cancelled); there is nothing to stop" in client.get(
+        f"/batches/{batch_id}"
+    ).get_data(as_text=True)
+
+
+def test_a_viewer_cannot_undo_cancel_or_apply(
+    session_factory: SessionFactory, tmp_path: Path, web_district: dict[str, int]
+):
+    batch_id = add_finished_batch(session_factory)
+    add_user(session_factory, "vera", "viewer")
+    client = make_app(session_factory, tmp_path).test_client()
+    csrf = log_in(client, "vera")
+    assert "Undo…" not in client.get(f"/batches/{batch_id}").get_data(as_text=True)
+    for action in ("undo", "cancel", "apply"):
+        response = client.post(f"/batches/{batch_id}/{action}", data={"csrf_token": csrf})
+        assert response.status_code == 403
+
+
+def test_history_lists_batches_newest_first(
+    client: FlaskClient, csrf: str, session_factory: SessionFactory
+):
+    first = add_finished_batch(session_factory)
+    second = add_finished_batch(session_factory, status="running", finished_at=None)
+    page = Page(client.get("/batches").get_data(as_text=True))
+    rows = page.tables["history"]
+    assert rows[0] == ["Batch", "Status", "Mode", "Preview", "As of", "Submitted", "By"]
+    assert [row[:5] for row in rows[1:]] == [
+        [str(second), "running", "Student Messenger Contacts", "no", "2025-10-15"],
+        [str(first), "succeeded", "Student Messenger Contacts", "no", "2025-10-15"],
+    ]
+    running = Page(client.get("/batches?status=running").get_data(as_text=True))
+    assert [row[0] for row in running.tables["history"][1:]] == [str(second)]
+    assert client.get("/batches?status=bogus").status_code == 400
+
+
+def test_static_files_are_served(client: FlaskClient):
+    for name, kind in [("style.css", "text/css"), ("wizard.js", "text/javascript"),
+                       ("batch.js", "text/javascript")]:  # fmt: skip
+        response = client.get(f"/static/{name}")
+        assert (response.status_code, response.mimetype) == (200, kind)
+        response.close()
+
+
+def test_times_are_shown_in_the_district_time_zone():
+    chicago = ZoneInfo("America/Chicago")
+    assert format_moment("2025-10-15T08:00:00+00:00", chicago) == "2025-10-15 03:00:00 CDT"
+    assert format_moment("2025-12-15T08:00:00", chicago) == "2025-12-15 02:00:00 CST"
+    assert format_moment(None, chicago) == ""
