@@ -109,7 +109,7 @@ def test_openapi_describes_the_patches(client: FlaskClient, factory: SessionFact
 
     request = {"setBy": "guardian", "changes": {"householdPhone": {"general": "on"}}}
     household = patch(client, "/households/H-1/preferences", request, admin(factory))
-    examples = [("PreferenceEdit", request), ("HouseholdPreferences", household.get_json())]
+    examples = [("HouseholdEdit", request), ("HouseholdPreferences", household.get_json())]
     for name, instance in examples:
         schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
         errors = [e.message for e in OAS31Validator(schema).iter_errors(instance)]

@@ -11,7 +11,7 @@ from shared.core.db import SessionFactory
 from shared.core.errors import InvalidRequest, NotFound
 from shared.models import AuditEntry, preferences
 from shared.people.edit import edit_household_preferences, edit_person_preferences
-from tests.support.driver import edit_request
+from tests.support.driver import household_edit, person_edit
 from tests.support.preference_edit import edit_household, edit_person
 from tests.support.preference_edit import family as family  # the fixture, for pytest to find here
 
@@ -77,7 +77,7 @@ def test_a_bad_person_edit_names_the_field_and_writes_nothing(
     before = snapshot(family)
     with family.begin() as session:  # commits whatever the service may have written
         with pytest.raises(InvalidRequest) as caught:
-            edit_person_preferences(session, person, edit_request(payload), username="clerk")
+            edit_person_preferences(session, person, person_edit(payload), username="clerk")
     assert (caught.value.message, caught.value.field) == (message, field)
     assert snapshot(family) == before
 
@@ -99,7 +99,9 @@ def test_a_bad_household_edit_names_the_field_and_writes_nothing(
     before = snapshot(family)
     with family.begin() as session:
         with pytest.raises(InvalidRequest) as caught:
-            edit_household_preferences(session, household, edit_request(payload), username="clerk")
+            edit_household_preferences(
+                session, household, household_edit(payload), username="clerk"
+            )
     assert (caught.value.message, caught.value.field) == (message, field)
     assert snapshot(family) == before
 

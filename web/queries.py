@@ -4,7 +4,7 @@ and refused if it is not one), the pages leave out the empty values a form sends
 from typing import Annotated, Any, Final, TypeVar
 
 from flask import request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -43,8 +43,13 @@ def _whole_number(maximum: int) -> BeforeValidator:
     return BeforeValidator(check)
 
 
-PageNumber = Annotated[int, _whole_number(MAX_ID), Field(ge=1, le=MAX_ID)]
-PageSize = Annotated[int, _whole_number(MAX_PER_PAGE), Field(ge=1, le=MAX_PER_PAGE)]
+def _counting(maximum: int) -> WithJsonSchema:
+    return WithJsonSchema({"type": "integer", "minimum": 1, "maximum": maximum})
+
+
+# Whole numbers from 1, given as the digits of a query string.
+PageNumber = Annotated[int, _whole_number(MAX_ID), _counting(MAX_ID)]
+PageSize = Annotated[int, _whole_number(MAX_PER_PAGE), _counting(MAX_PER_PAGE)]
 
 
 class PageQuery(Query):
@@ -57,7 +62,14 @@ class BatchListQuery(PageQuery):
 
 
 class AuditQuery(PageQuery):
-    action: Annotated[str, one_of(*ACTIONS, message=ONE_OF)] | None = None
+    action: (
+        Annotated[
+            str,
+            one_of(*ACTIONS, message=ONE_OF),
+            WithJsonSchema({"type": "string", "enum": list(ACTIONS)}),
+        ]
+        | None
+    ) = None
     username: Annotated[str, PlainText(100)] | None = None
 
 

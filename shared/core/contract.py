@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Final, TypeVar
+from typing import Annotated, Any, ClassVar, Final, Generic, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -24,6 +24,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     PlainSerializer,
+    RootModel,
     ValidationError,
     WithJsonSchema,
     model_validator,
@@ -46,6 +47,7 @@ FORBIDDEN_CHARACTERS: Final = re.compile(
 FORBIDDEN_RANGES: Final = "\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069"
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class Body(BaseModel):
@@ -84,19 +86,34 @@ class View(BaseModel):
         return self.model_dump_json(by_alias=True)
 
 
+class Tagged(RootModel[T], Generic[T]):
+    """A body that is one of several models, told apart by the value of one field, `tag`
+    (a discriminated union): the document shows each model with its own fields."""
+
+    tag: ClassVar[str]
+
+
 def parse(model: type[M], payload: Any) -> M:
     """`payload` as `model`, or InvalidRequest for its first problem (fields in their order)."""
     try:
         return model.model_validate(payload)
     except ValidationError as error:
-        raise invalid_request(error.errors()[0]) from None
+        tag = getattr(model, "tag", None) if issubclass(model, Tagged) else None
+        raise invalid_request(error.errors()[0], tag, payload) from None
 
 
-def invalid_request(error: ErrorDetails) -> InvalidRequest:
+def invalid_request(
+    error: ErrorDetails, tag: str | None = None, payload: Any = None
+) -> InvalidRequest:
     """The error as the interfaces say it. A validator may point below the value it checks
-    with `at` in its context (a key of an object, a field of the model)."""
+    with `at` in its context (a key of an object, a field of the model). Of a tagged body,
+    pydantic starts the path with the tag's value, which is no field: it goes."""
     context = error.get("ctx") or {}
     path = [str(part) for part in error["loc"]]
+    if tag is not None and path and isinstance(payload, dict) and path[0] == payload.get(tag):
+        path = path[1:]
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found") and tag is not None:
+        path = [tag]
     if "at" in context:
         path.append(str(context["at"]))
     return InvalidRequest(_message(error, context), field=".".join(path) or None)
@@ -106,11 +123,15 @@ def _message(error: ErrorDetails, context: dict[str, Any]) -> str:
     template = MESSAGES.get(error["type"])
     if template is None:
         return error["msg"]
+    if "expected_tags" in context:
+        context = context | {"expected_tags": context["expected_tags"].replace("'", "")}
     return template.format(**context)
 
 
 MESSAGES: Final = {
     "missing": "is required",
+    "union_tag_not_found": "is required",
+    "union_tag_invalid": "must be one of {expected_tags}; got '{tag}'",
     "string_type": "must be a string",
     "int_type": "must be a whole number",
     "int_parsing": "must be a whole number",
@@ -118,6 +139,7 @@ MESSAGES: Final = {
     "list_type": "must be a list",
     "dict_type": "must be an object",
     "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
     "string_unicode": "must be Unicode text; it holds a lone surrogate",
     "string_too_long": "must be at most {max_length} characters",
     "too_long": "must have at most {max_length} items",
@@ -194,8 +216,21 @@ def _iso_date(value: Any) -> Any:
     )
 
 
-# A row id: the path of a URL and a body name rows by it.
-Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+def _integral(value: Any) -> Any:
+    """A float with nothing after the point is the integer it writes (JSON Schema counts 1.0 as
+    an integer); a string or a boolean stays what it is, and is refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# A row id, as a body names one.
+Id = Annotated[
+    int,
+    BeforeValidator(_integral),
+    Field(strict=True, ge=1, le=MAX_ID),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+]
 # A date written as YYYY-MM-DD, and only so.
 IsoDate = Annotated[
     date,

@@ -46,38 +46,29 @@ class ReasonOptions(Body):
         return f"unknown reason; one of {', '.join(REASONS)}"
 
 
-Options = TypeVar("Options", bound=ReasonOptions)
-
-
-class ChannelOptions(Body, Generic[Options]):
+class ChangesRequest(Body):
     """The option per channel and reason; anything left out is noChange. A text-message (SMS)
     channel or reason, in any spelling, is refused: a recipient may be charged for texts."""
 
     not_an_object = "must be an object of channel: {reason: option}"
-    text_refusal: ClassVar[str] = TEXT_REFUSAL
 
-    household_phone: Options | None = None
-    home_phone: Options | None = None
-    work_phone: Options | None = None
-    cell_phone: Options | None = None
-    email: Options | None = None
-    secondary_email: Options | None = None
+    household_phone: ReasonOptions | None = None
+    home_phone: ReasonOptions | None = None
+    work_phone: ReasonOptions | None = None
+    cell_phone: ReasonOptions | None = None
+    email: ReasonOptions | None = None
+    secondary_email: ReasonOptions | None = None
 
     @classmethod
     def unknown_key(cls, key: str) -> str:
         if is_text_message_word(key):
-            return cls.text_refusal
+            return TEXT_REFUSAL
         return f"unknown channel; one of {', '.join(CHANNELS)}"
 
     def grid(self) -> Grid:
         """Every channel and reason with its option, in vocabulary order."""
         given = self.model_dump(by_alias=True, exclude_none=True)
         return full_grid(given)
-
-
-class ChangesRequest(ChannelOptions[ReasonOptions]):
-    """The option per channel and reason; anything left out is noChange. A text-message (SMS)
-    channel or reason, in any spelling, is refused: a recipient may be charged for texts."""
 
 
 def full_grid(given: dict[str, dict[str, str]]) -> Grid:

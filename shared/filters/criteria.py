@@ -1,48 +1,31 @@
 """A filter's criteria (docs/batches.md, "Filters"): structured JSON, never SQL. Every criterion
-given must hold.
+given must hold; one left out (or null) does not narrow.
 
 A student filter takes `grades`, `schoolIds` and `personIds`; a census filter `personIds`,
-`staff`, `assignmentSchoolIds`, `students` and `messengerContacts`.
+`staff`, `assignmentSchoolIds`, `students` and `messengerContacts`. A filter request is one of
+the two, told apart by its `kind`.
 """
 
-from typing import Annotated, Any, Final, Self
+from typing import Annotated, Any, ClassVar, Final, Literal
 
-from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
-from shared.core.contract import Body, Flag, Identifier, PlainText, one_of
+from shared.core.contract import Body, Flag, Identifier, PlainText, Tagged
 from shared.core.vocabulary import FilterKind
 
 MAX_PERSON_IDS: Final = 100_000
 MAX_SCHOOL_IDS: Final = 10_000
 MAX_GRADES: Final = 100
-CRITERIA_OF: Final = {
-    FilterKind.STUDENT: ("grades", "schoolIds", "personIds"),
-    FilterKind.CENSUS: (
-        "personIds",
-        "staff",
-        "assignmentSchoolIds",
-        "students",
-        "messengerContacts",
-    ),
-}
 
 Grade = Annotated[str, PlainText(16, blank="must not be empty")]
+Name = Annotated[str, PlainText(200, blank="a filter needs a name")]
+PersonIds = Annotated[list[Identifier], Field(max_length=MAX_PERSON_IDS)]
+SchoolIds = Annotated[list[Identifier], Field(max_length=MAX_SCHOOL_IDS)]
 Left = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class Criteria(Body):
-    """The criteria a filter holds; one left out (or null) does not narrow."""
-
-    grades: Annotated[list[Grade], Field(max_length=MAX_GRADES)] | None = Left
-    school_ids: Annotated[list[Identifier], Field(max_length=MAX_SCHOOL_IDS)] | None = Left
-    person_ids: Annotated[list[Identifier], Field(max_length=MAX_PERSON_IDS)] | None = Left
-    staff: Flag | None = Left
-    assignment_school_ids: Annotated[list[Identifier], Field(max_length=MAX_SCHOOL_IDS)] | None = (
-        Left
-    )
-    students: Flag | None = Left
-    messenger_contacts: Flag | None = Left
+    kind: ClassVar[FilterKind]
 
     def stored(self) -> dict[str, Any]:
         """As kept with the filter (and copied into each batch that uses it): the criteria
@@ -53,27 +36,70 @@ class Criteria(Body):
             for key, value in given.items()
         }
 
+    @classmethod
+    def unknown_key(cls, key: str) -> str:
+        known = ", ".join(field.alias or name for name, field in cls.model_fields.items())
+        return f"unknown criterion for a {cls.kind} filter; one of {known}"
 
-class FilterRequest(Body):
-    """A saved filter: a name, its kind, and criteria of that kind."""
 
+class StudentCriteria(Criteria):
+    """Students of the batch's scope with one current enrollment in these grades and schools,
+    or these students."""
+
+    kind = FilterKind.STUDENT
+    grades: Annotated[list[Grade], Field(max_length=MAX_GRADES)] | None = Left
+    school_ids: SchoolIds | None = Left
+    person_ids: PersonIds | None = Left
+
+
+class CensusCriteria(Criteria):
+    """These people; staff or not; staff of these schools; students or not; messenger
+    contacts or not."""
+
+    kind = FilterKind.CENSUS
+    person_ids: PersonIds | None = Left
+    staff: Flag | None = Left
+    assignment_school_ids: SchoolIds | None = Left
+    students: Flag | None = Left
+    messenger_contacts: Flag | None = Left
+
+
+class StudentFilter(Body):
     not_an_object = "the request body must be a JSON object"
 
-    name: Annotated[str, PlainText(200, blank="a filter needs a name")]
-    kind: Annotated[FilterKind, one_of(*FilterKind)]
-    criteria: Criteria | None = None
+    name: Name
+    kind: Literal["student"]
+    criteria: StudentCriteria | None = None
 
-    @model_validator(mode="after")
-    def _criteria_of_kind(self) -> Self:
-        known = CRITERIA_OF[self.kind]
-        for key in self.stored_criteria():
-            if key not in known:
-                raise PydanticCustomError(
-                    "criterion",
-                    "unknown criterion for a {kind} filter; one of {known}",
-                    {"kind": str(self.kind), "known": ", ".join(known), "at": f"criteria.{key}"},
-                )
-        return self
+
+class CensusFilter(Body):
+    not_an_object = "the request body must be a JSON object"
+
+    name: Name
+    kind: Literal["census"]
+    criteria: CensusCriteria | None = None
+
+
+class FilterRequest(Tagged[Annotated[StudentFilter | CensusFilter, Field(discriminator="kind")]]):
+    """A saved filter: a name, its kind, and criteria of that kind."""
+
+    tag = "kind"
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    @property
+    def kind(self) -> FilterKind:
+        return FilterKind(self.root.kind)
 
     def stored_criteria(self) -> dict[str, Any]:
-        return self.criteria.stored() if self.criteria is not None else {}
+        """The criteria as kept with the filter."""
+        criteria = self.root.criteria
+        return criteria.stored() if criteria is not None else {}
+
+
+CRITERIA_OF: Final[dict[FilterKind, type[StudentCriteria] | type[CensusCriteria]]] = {
+    FilterKind.STUDENT: StudentCriteria,
+    FilterKind.CENSUS: CensusCriteria,
+}

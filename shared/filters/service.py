@@ -15,7 +15,7 @@ from shared.access.reach import ensure_filter_allowed, filter_reach, reach_of
 from shared.core.contract import View
 from shared.core.errors import NotFound
 from shared.core.vocabulary import FilterKind
-from shared.filters.criteria import Criteria, FilterRequest
+from shared.filters.criteria import CRITERIA_OF, CensusCriteria, FilterRequest, StudentCriteria
 from shared.models import Filter, User
 
 ACTION_CREATE: Final = "filter.create"
@@ -27,15 +27,16 @@ class FilterView(View):
     id: int
     name: str
     kind: FilterKind
-    criteria: Criteria
+    criteria: StudentCriteria | CensusCriteria
 
 
 def filter_view(saved: Filter) -> FilterView:
+    kind = FilterKind(saved.kind)
     return FilterView(
         id=saved.id,
         name=saved.name,
-        kind=FilterKind(saved.kind),
-        criteria=Criteria.model_validate(saved.criteria),
+        kind=kind,
+        criteria=CRITERIA_OF[kind].model_validate(saved.criteria),
     )
 
 

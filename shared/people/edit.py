@@ -22,7 +22,7 @@ from shared.access.audit import record_audit
 from shared.core.contract import Body, one_of
 from shared.core.db import is_sqlite
 from shared.core.errors import InvalidRequest, NotFound
-from shared.core.grids import NO_CHANGE, ChannelOptions, Grid, ReasonOptions
+from shared.core.grids import NO_CHANGE, Grid, ReasonOptions, full_grid
 from shared.core.vocabulary import (
     ADDRESS_COLUMN,
     CHANNELS,
@@ -31,6 +31,7 @@ from shared.core.vocabulary import (
     REASONS,
     SETTER_GUARDIAN,
     SETTER_STAFF,
+    is_text_message_word,
 )
 from shared.models import Household, Person, preferences
 from shared.models.preferences import SETTER_COLUMNS
@@ -38,29 +39,80 @@ from shared.models.preferences import SETTER_COLUMNS
 SETTERS: Final = {"guardian": SETTER_GUARDIAN, "staff": SETTER_STAFF}
 HOUSEHOLD_CHANNEL: Final = CHANNELS[HOUSEHOLD_PHONE]
 EDIT_TEXT_REFUSAL: Final = "text-message (SMS) preferences cannot be set"
+PERSON_ROUTE: Final = "PATCH /api/v1/people/<personId>/preferences"
+HOUSEHOLD_ROUTE: Final = "PATCH /api/v1/households/<householdId>/preferences"
 
 
 class EditReasonOptions(ReasonOptions):
     text_refusal = EDIT_TEXT_REFUSAL
 
 
-class EditChanges(ChannelOptions[EditReasonOptions]):
+class EditChanges(Body):
     """The options to record per channel and reason; anything left out is left as it is. A
     text-message (SMS) channel or reason, in any spelling, is refused."""
 
-    text_refusal = EDIT_TEXT_REFUSAL
+    not_an_object = "must be an object of channel: {reason: option}"
+
+    @classmethod
+    def unknown_key(cls, key: str) -> str:
+        if is_text_message_word(key):
+            return EDIT_TEXT_REFUSAL
+        if key == HOUSEHOLD_CHANNEL:
+            return f"{key} belongs to a household; use {HOUSEHOLD_ROUTE}"
+        if key in CHANNELS:
+            return (
+                f"a household has only {HOUSEHOLD_CHANNEL}; set a person's {key} with "
+                f"{PERSON_ROUTE}"
+            )
+        return f"unknown channel; one of {', '.join(CHANNELS)}"
+
+    def chosen(self) -> Grid:
+        """The reasons set on or off, per channel that has some, in vocabulary order."""
+        grid = full_grid(self.model_dump(by_alias=True, exclude_none=True))
+        chosen = {
+            channel: {reason: option for reason, option in options.items() if option != NO_CHANGE}
+            for channel, options in grid.items()
+        }
+        return {channel: options for channel, options in chosen.items() if options}
 
 
-class PreferenceEdit(Body):
+class PersonChanges(EditChanges):
+    """A person's channels (the household phone is the household's)."""
+
+    home_phone: EditReasonOptions | None = None
+    work_phone: EditReasonOptions | None = None
+    cell_phone: EditReasonOptions | None = None
+    email: EditReasonOptions | None = None
+    secondary_email: EditReasonOptions | None = None
+
+
+class HouseholdChanges(EditChanges):
+    """A household's one channel, its phone."""
+
+    household_phone: EditReasonOptions | None = None
+
+
+SetBy = Annotated[Literal["guardian", "staff"], one_of(*SETTERS)]
+
+
+class PersonEdit(Body):
     """Who sets (a guardian, or a clerk: staff) and the options per channel and reason. Every
-    reason set on or off gets the value and the setter, even when the value was already equal.
-    A person's edit names only personal channels, a household's only householdPhone; a channel
-    without an address is refused."""
+    reason set on or off gets the value and the setter, even when the value was already equal;
+    a channel without an address is refused."""
 
     not_an_object = "the request body must be a JSON object"
 
-    set_by: Annotated[Literal["guardian", "staff"], one_of(*SETTERS)]
-    changes: EditChanges | None = None
+    set_by: SetBy
+    changes: PersonChanges | None = None
+
+
+class HouseholdEdit(Body):
+    """The same for a household phone."""
+
+    not_an_object = "the request body must be a JSON object"
+
+    set_by: SetBy
+    changes: HouseholdChanges | None = None
 
 
 @dataclass(frozen=True)
@@ -76,9 +128,9 @@ class Edit:
 
 
 def edit_person_preferences(
-    session: Session, person_ext_id: str, request: PreferenceEdit, *, username: str | None
+    session: Session, person_ext_id: str, request: PersonEdit, *, username: str | None
 ) -> None:
-    edit = parse_edit(request, household=False)
+    edit = parse_edit(request)
     person = session.scalars(select(Person).where(Person.ext_id == person_ext_id)).one_or_none()
     if person is None:
         raise NotFound(f"no person {person_ext_id!r}")
@@ -92,9 +144,9 @@ def edit_person_preferences(
 
 
 def edit_household_preferences(
-    session: Session, household_ext_id: str, request: PreferenceEdit, *, username: str | None
+    session: Session, household_ext_id: str, request: HouseholdEdit, *, username: str | None
 ) -> None:
-    edit = parse_edit(request, household=True)
+    edit = parse_edit(request)
     household = session.scalars(
         select(Household).where(Household.ext_id == household_ext_id)
     ).one_or_none()
@@ -109,36 +161,14 @@ def edit_household_preferences(
     _audit(session, username, f"household:{household.ext_id}", edit)
 
 
-def parse_edit(edit: PreferenceEdit, *, household: bool) -> Edit:
-    """The edit, if it names only the subject's channels and sets at least one reason on or
-    off."""
-    given = edit.changes or EditChanges()
-    for name, field in EditChanges.model_fields.items():
-        channel = field.alias or name
-        if name in given.model_fields_set and (channel == HOUSEHOLD_CHANNEL) != household:
-            raise InvalidRequest(_misplaced(channel), field=f"changes.{channel}")
-    changes = {
-        channel: {reason: option for reason, option in options.items() if option != NO_CHANGE}
-        for channel, options in given.grid().items()
-    }
-    changes = {channel: options for channel, options in changes.items() if options}
+def parse_edit(edit: PersonEdit | HouseholdEdit) -> Edit:
+    """The edit, if it sets at least one reason on or off."""
+    changes = edit.changes.chosen() if edit.changes is not None else {}
     if not changes:
         raise InvalidRequest(
             "nothing to change: set at least one reason to on or off", field="changes"
         )
     return Edit(edit.set_by, changes)
-
-
-def _misplaced(channel: str) -> str:
-    if channel == HOUSEHOLD_CHANNEL:
-        return (
-            f"{channel} belongs to a household; "
-            "use PATCH /api/v1/households/<householdId>/preferences"
-        )
-    return (
-        f"a household has only {HOUSEHOLD_CHANNEL}; "
-        f"set a person's {channel} with PATCH /api/v1/people/<personId>/preferences"
-    )
 
 
 def _write(session: Session, subject_id: int, edit: Edit) -> None:

@@ -22,7 +22,7 @@ from shared.core.db import SessionFactory
 from shared.filters.criteria import FilterRequest
 from shared.filters.service import create_filter
 from shared.models import Filter, User
-from shared.people.edit import PreferenceEdit
+from shared.people.edit import HouseholdEdit, PersonEdit
 
 TODAY = date(2025, 10, 15)
 
@@ -50,9 +50,14 @@ def as_json(view: BaseModel) -> Any:
     return view.model_dump(mode="json", by_alias=True)
 
 
-def edit_request(body: Any) -> PreferenceEdit:
-    """A preference edit's body, parsed as the API parses it."""
-    return parse(PreferenceEdit, body)
+def person_edit(body: Any) -> PersonEdit:
+    """A person's preference edit, parsed as the API parses it."""
+    return parse(PersonEdit, body)
+
+
+def household_edit(body: Any) -> HouseholdEdit:
+    """A household's preference edit, parsed as the API parses it."""
+    return parse(HouseholdEdit, body)
 
 
 def drain(factory: SessionFactory, sent: list[Message], chunk_size: int) -> None:

@@ -13,7 +13,7 @@ from shared.core.vocabulary import REASONS
 from shared.people.edit import edit_household_preferences, edit_person_preferences
 from shared.people.view import person_preferences
 from tests.support.district import District
-from tests.support.driver import as_json, edit_request
+from tests.support.driver import as_json, household_edit, person_edit
 
 
 def reasons(on: tuple[str, ...] = (), **setters: str) -> dict[str, dict[str, Any]]:
@@ -48,12 +48,12 @@ def family(session_factory: SessionFactory) -> SessionFactory:
 
 def edit_person(factory: SessionFactory, ext_id: str, payload: Any) -> None:
     with factory.begin() as session:
-        edit_person_preferences(session, ext_id, edit_request(payload), username="clerk")
+        edit_person_preferences(session, ext_id, person_edit(payload), username="clerk")
 
 
 def edit_household(factory: SessionFactory, ext_id: str, payload: Any) -> None:
     with factory.begin() as session:
-        edit_household_preferences(session, ext_id, edit_request(payload), username="clerk")
+        edit_household_preferences(session, ext_id, household_edit(payload), username="clerk")
 
 
 def person_channel(factory: SessionFactory, ext_id: str, channel: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from shared.core.errors import InvalidRequest
 from shared.core.grids import NO_CHANGE, TEXT_REFUSAL
 from shared.core.vocabulary import CHANNELS, REASONS, Mode
 from shared.filters.criteria import MAX_PERSON_IDS, FilterRequest
-from shared.people.edit import EDIT_TEXT_REFUSAL, PreferenceEdit, parse_edit
+from shared.people.edit import EDIT_TEXT_REFUSAL, HouseholdEdit, PersonEdit, parse_edit
 
 EMAIL_ON = {"email": {"emergency": "on"}}
 STUDENT = {"mode": "student", "scope": {"schoolYear": "2025-26"}, "changes": EMAIL_ON}
@@ -190,8 +190,10 @@ def test_a_filter_request_keeps_the_criteria_given_without_repeats():
         (
             {"name": "x", "kind": "census", "criteria": {"ages": [1]}},
             "criteria.ages",
-            "unknown field 'ages'",
+            "unknown criterion for a census filter; one of personIds, staff, assignmentSchoolIds, "
+            "students, messengerContacts",
         ),
+        ({"name": "x"}, "kind", "is required"),
         (
             {"name": "x", "kind": "student", "criteria": {"grades": "01"}},
             "criteria.grades",
@@ -273,15 +275,13 @@ def test_a_bad_filter_request_names_the_field(body: Any, field: str, message: st
 def test_a_bad_preference_edit_names_the_field(
     body: Any, household: bool, field: str, message: str
 ):
-    assert refusal(lambda: parse_edit(parse(PreferenceEdit, body), household=household)) == (
-        field,
-        message,
-    )
+    model = HouseholdEdit if household else PersonEdit
+    assert refusal(lambda: parse_edit(parse(model, body))) == (field, message)
 
 
 def test_a_preference_edit_keeps_only_the_reasons_set():
-    edit = parse_edit(
-        parse(PreferenceEdit, {"setBy": "guardian", "changes": {"email": {"teacher": "off"}}}),
-        household=False,
-    )
+    body = {"setBy": "guardian", "changes": {"email": {"teacher": "off", "general": "noChange"}}}
+    edit = parse_edit(parse(PersonEdit, body))
     assert (edit.set_by, edit.changes) == ("guardian", {"email": {"teacher": "off"}})
+    household = parse(HouseholdEdit, {"setBy": "staff", "changes": {"householdPhone": {}}})
+    assert household.changes is not None and household.changes.chosen() == {}

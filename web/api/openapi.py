@@ -142,7 +142,7 @@ def _parameters(operation: Operation, schemas: Schema) -> list[Schema]:
         query = schemas[operation.query.__name__]
         required = set(query.get("required", ()))
         parameters += [
-            {"name": name, "in": "query", "required": name in required, "schema": schema}
+            {"name": name, "in": "query", "required": name in required, "schema": _given(schema)}
             for name, schema in query["properties"].items()
         ]
     parameters += [
@@ -156,6 +156,15 @@ def _parameters(operation: Operation, schemas: Schema) -> list[Schema]:
         for header in operation.headers
     ]
     return parameters
+
+
+def _given(schema: Schema) -> Schema:
+    """A query parameter's schema without its null: a parameter left out is not sent, while
+    `?status=null` is the text "null"."""
+    choices = [choice for choice in schema.get("anyOf", ()) if choice != {"type": "null"}]
+    if len(choices) == 1 and len(schema["anyOf"]) == 2:
+        return choices[0]
+    return {key: value for key, value in schema.items() if key != "default" or value is not None}
 
 
 def _responses(operation: Operation, by_endpoint: dict[str, Operation]) -> Schema:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from shared.access.reach import ensure_household_id_allowed, ensure_person_id_allowed
 from shared.core.db import in_transaction, read_session
 from shared.people import edit, view
-from shared.people.edit import PreferenceEdit
+from shared.people.edit import HouseholdEdit, PersonEdit
 from shared.people.export import iter_preferences_csv
 from shared.people.view import HouseholdPreferences, PersonPreferences
 from web.api.routes import CSV, api
@@ -31,10 +31,10 @@ def person_preferences(person_id: str) -> PersonPreferences:
 @api.patch(
     "/people/<ext_id:person_id>/preferences",
     summary="Record a guardian's or a clerk's choices for the person's channels",
-    body=PreferenceEdit,
+    body=PersonEdit,
     response=PersonPreferences,
 )
-def edit_person_preferences(person_id: str, body: PreferenceEdit) -> PersonPreferences:
+def edit_person_preferences(person_id: str, body: PersonEdit) -> PersonPreferences:
     principal = require_principal()
 
     def write(session: Session) -> PersonPreferences:
@@ -48,10 +48,10 @@ def edit_person_preferences(person_id: str, body: PreferenceEdit) -> PersonPrefe
 @api.patch(
     "/households/<ext_id:household_id>/preferences",
     summary="Record a guardian's or a clerk's choices for a household phone",
-    body=PreferenceEdit,
+    body=HouseholdEdit,
     response=HouseholdPreferences,
 )
-def edit_household_preferences(household_id: str, body: PreferenceEdit) -> HouseholdPreferences:
+def edit_household_preferences(household_id: str, body: HouseholdEdit) -> HouseholdPreferences:
     principal = require_principal()
     with services().session_factory.begin() as session:
         ensure_household_id_allowed(session, db_user(session, principal), household_id)

@@ -16,9 +16,10 @@ from typing import Any, Final
 
 from flask import Blueprint, Response, request
 from pydantic import BaseModel
-from werkzeug.routing import BaseConverter, IntegerConverter
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import BaseConverter
 
-from shared.core.contract import MAX_ID, Body, parse
+from shared.core.contract import MAX_ID, parse
 from web.params import json_object_body
 from web.queries import query_of
 
@@ -28,12 +29,23 @@ CSV: Final = "text/csv"
 PATH_PARAMETER: Final = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
-class IdConverter(IntegerConverter):
-    """A row id in a path: 1 to 2^31 - 1, the range of the id columns; anything else is no
-    route at all (404), never a query that the database refuses."""
+class IdConverter(BaseConverter):
+    """A row id in a path: ASCII digits, 1 to 2^31 - 1 (the range of the id columns). Any
+    other number is a 404 at once, whatever the method, and never a query the database
+    refuses. (Not a ValidationError: werkzeug would then try the rules of the other methods on
+    the same path and answer 405.)"""
 
-    def __init__(self, url_map: Any) -> None:
-        super().__init__(url_map, min=1, max=MAX_ID)
+    regex = "[0-9]+"
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise NotFound(f"no such id: {value[:20]}")
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
 
 
 class ExtIdConverter(BaseConverter):
@@ -73,7 +85,7 @@ class Operation:
     summary: str
     status: int
     response: type[BaseModel] | str | None  # a model, a media type (streamed), or no content
-    body: type[Body] | None = None
+    body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()  # besides those every operation may answer (see openapi.py)
     other: dict[int, type[BaseModel]] = field(default_factory=dict)  # non-error answers

@@ -7,7 +7,7 @@ page with a 400.
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Final, TypeVar
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
@@ -21,7 +21,8 @@ from shared.core.vocabulary import OPTIONS, REASONS
 from shared.people.edit import (
     HOUSEHOLD_CHANNEL,
     SETTERS,
-    PreferenceEdit,
+    HouseholdEdit,
+    PersonEdit,
     edit_household_preferences,
     edit_person_preferences,
 )
@@ -32,6 +33,7 @@ from web.labels import CHANNEL_LABELS, OPTION_LABELS, REASON_LABELS, field_label
 from web.services import services
 from web.wizard_form import change_control, changes_from_form
 
+Edit = TypeVar("Edit", PersonEdit, HouseholdEdit)
 MAX_HITS: Final = 50
 SET_BY_LABELS: Final = {"guardian": "Guardian", "staff": "Staff"}
 PERSON_FORM: Final = "person"
@@ -60,7 +62,7 @@ def show(person_id: str) -> Response | str | tuple[str, int]:
     def edit(session: Session) -> None:
         ensure_person_id_allowed(session, db_user(session, principal), person_id)
         edit_person_preferences(
-            session, person_id, _edit(request.form), username=principal.username
+            session, person_id, _edit(PersonEdit, request.form), username=principal.username
         )
 
     try:
@@ -83,7 +85,10 @@ def edit_household(person_id: str, household_id: str) -> Response | str | tuple[
     try:
         with services().session_factory.begin() as session:
             edit_household_preferences(
-                session, household_id, _edit(request.form), username=principal.username
+                session,
+                household_id,
+                _edit(HouseholdEdit, request.form),
+                username=principal.username,
             )
     except InvalidRequest as error:
         return _render(person_id, f"household:{household_id}", error), 400
@@ -91,11 +96,10 @@ def edit_household(person_id: str, household_id: str) -> Response | str | tuple[
     return redirect(url_for("people.show", person_id=person_id))
 
 
-def _edit(form: Mapping[str, str]) -> PreferenceEdit:
+def _edit(model: type[Edit], form: Mapping[str, str]) -> Edit:
     """The form as the PATCH body: controls are named `changes.<channel>.<reason>`."""
-    return parse(
-        PreferenceEdit, {"setBy": form.get("setBy", ""), "changes": changes_from_form(form)}
-    )
+    payload = {"setBy": form.get("setBy", ""), "changes": changes_from_form(form)}
+    return parse(model, payload)
 
 
 def _render(
