@@ -47,7 +47,10 @@ class ScopeRequest(Body):
 
 
 class BatchRequest(Body):
-    """Who (mode, scope, filter), as of when, what to set, and the two switches."""
+    """Who (mode, scope, filter), as of when, what to set, and the two switches. A census
+    request names a census filter and no scope; the other modes name a scope (a calendarId, or
+    a schoolYear with or without a schoolId) and may name a student filter. At least one option
+    must be on or off."""
 
     not_an_object = "the request body must be a JSON object"
 
