@@ -3,10 +3,9 @@ beyond the database's integers, strings the database cannot store, a `setBy` of 
 an overlong filter name, timestamps without an offset on SQLite, a body without a size limit.
 The inputs refused from now on: tests/test_api_contract_refused_inputs.py.
 
-Each case answers what the fixed API will: the status, and the error's `code` and `field` (its
-message is not asserted, the wording is still being decided); a refused request writes nothing.
-The module imports only what keeps its name through the restructuring of the packages, so the
-session factory is typed `Any`.
+Each case answers what the fixed API does: the status and the whole error; a refused request
+writes nothing. Each failed on the code before the fix (6494ff6). The module imports only what
+keeps its name through the restructuring of the packages, so the session factory is typed `Any`.
 """
 
 import json
@@ -24,6 +23,8 @@ INT64_PAST = 2**63  # one past PostgreSQL's bigint and SQLite's integer
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 FILTER_NAME_WIDTH = 200  # the filters.name column
 MAX_BODY = 8 * 1024 * 1024
+SURROGATE = "must be Unicode text; it holds a lone surrogate"
+CONTROL = "must not contain U+{:04X} (a control character, a bidi control or a lone surrogate)"
 
 
 def on(database: str, *values: Any, name: str) -> Any:
@@ -63,7 +64,7 @@ def test_a_batch_id_beyond_the_column_is_not_found(
     api: Api, enqueued: EnqueueRecorder, method: str, path: str, batch_id: int
 ):
     response = api.send(method, path.format(batch_id), data=b"")
-    assert answer(response) == (404, error("not_found", None))
+    assert answer(response) == (404, error("not_found", f"no such id: {batch_id}", None))
     assert api.batch_total() == 0
     assert enqueued.calls == []
 
@@ -78,7 +79,8 @@ def test_a_filter_id_beyond_the_column_is_refused(
     api: Api, enqueued: EnqueueRecorder, filter_id: int
 ):
     body = {"mode": "census", "filterId": filter_id, "changes": {"email": {"emergency": "on"}}}
-    assert answer(api.post("/api/v1/batches", body)) == invalid("filterId")
+    message = f"must be at most {INT32_PAST - 1}"
+    assert answer(api.post("/api/v1/batches", body)) == invalid("filterId", message)
     assert api.batch_total() == 0
     assert enqueued.calls == []
 
@@ -89,7 +91,8 @@ def test_a_filter_id_beyond_the_column_is_refused(
 @pytest.mark.parametrize("path", ["/api/v1/batches", "/api/v1/audit"], ids=["batches", "audit"])
 def test_a_page_number_beyond_any_offset_is_refused(api: Api, path: str):
     response = api.get(f"{path}?page=100000000000000000000")
-    assert answer(response) == invalid("page")
+    message = f"must be at most {INT32_PAST - 1}; got 100000000000000000000"
+    assert answer(response) == invalid("page", message)
 
 
 # --- 4. strings the database cannot store ---------------------------------------------------
@@ -100,30 +103,41 @@ def test_a_lone_surrogate_in_a_batch_is_refused(api: Api, enqueued: EnqueueRecor
         b'{"mode": "studentContact", "scope": {"schoolYear": "\\ud800"},'
         b' "changes": {"email": {"emergency": "on"}}}'
     )
-    assert answer(api.post("/api/v1/batches", data=data)) == invalid("scope.schoolYear")
+    assert answer(api.post("/api/v1/batches", data=data)) == invalid("scope.schoolYear", SURROGATE)
     assert api.batch_total() == 0
     assert enqueued.calls == []
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "field", "message"),
     [
-        pytest.param({"name": "\ud800"}, "name", id="name-lone-surrogate"),
-        pytest.param({"name": "tea\u0000chers"}, "name", id="name-NUL"),
-        pytest.param({"name": "tea\u001bchers"}, "name", id="name-ESC"),
+        pytest.param({"name": "\ud800"}, "name", SURROGATE, id="name-lone-surrogate"),
+        pytest.param(
+            {"name": "tea\u0000chers"},
+            "name",
+            CONTROL.format(0) + " at character 4",
+            id="name-NUL",
+        ),
+        pytest.param(
+            {"name": "tea\u001bchers"},
+            "name",
+            CONTROL.format(0x1B) + " at character 4",
+            id="name-ESC",
+        ),
         pytest.param(
             {"name": "grade 9", "criteria": {"grades": ["\ud800"]}},
             "criteria.grades.0",
+            SURROGATE,
             id="criterion-lone-surrogate",
         ),
     ],
 )
 def test_a_filter_with_an_unstorable_character_is_refused(
-    api: Api, body: dict[str, Any], field: str
+    api: Api, body: dict[str, Any], field: str, message: str
 ):
     before = api.filters()
     response = api.post("/api/v1/filters", {"kind": "student", "criteria": {}, **body})
-    assert answer(response) == invalid(field)
+    assert answer(response) == invalid(field, message)
     assert api.filters() == before
 
 
@@ -149,7 +163,8 @@ def test_a_set_by_that_is_not_a_string_is_refused(api: Api, session_factory: Any
     before = api.get(path)
     assert before.status_code == 200
     body = {"setBy": set_by, "changes": {"email": {"emergency": "on"}}}
-    assert answer(api.send("PATCH", path, body)) == invalid("setBy")
+    message = f"must be one of guardian, staff; got {set_by!r}"
+    assert answer(api.send("PATCH", path, body)) == invalid("setBy", message)
     assert api.get(path).get_json() == before.get_json()
 
 
@@ -159,7 +174,8 @@ def test_a_set_by_that_is_not_a_string_is_refused(api: Api, session_factory: Any
 def test_a_filter_name_longer_than_its_column_is_refused(api: Api):
     before = api.filters()
     too_long = {"name": "n" * (FILTER_NAME_WIDTH + 1), "kind": "census", "criteria": {}}
-    assert answer(api.post("/api/v1/filters", too_long)) == invalid("name")
+    message = f"must be at most {FILTER_NAME_WIDTH} characters"
+    assert answer(api.post("/api/v1/filters", too_long)) == invalid("name", message)
     assert api.filters() == before
 
     widest = {"name": "n" * FILTER_NAME_WIDTH, "kind": "census", "criteria": {}}
@@ -197,5 +213,6 @@ def test_a_body_over_8_mib_is_too_large(api: Api, enqueued: EnqueueRecorder):
     data = json.dumps({**STUDENT_BATCH, "padding": "x" * (9 * 1024 * 1024)}).encode()
     assert len(data) > MAX_BODY
     response = api.post("/api/v1/batches", data=data)
-    assert answer(response) == (413, error("request_entity_too_large", None))
+    message = "The data value transmitted exceeds the capacity limit."
+    assert answer(response) == (413, error("request_entity_too_large", message, None))
     assert (api.batch_total(), enqueued.calls) == (0, [])

@@ -96,11 +96,4 @@ def list_audit(
 
 
 def audit_entry_view(entry: AuditEntry) -> AuditEntryView:
-    return AuditEntryView(
-        id=entry.id,
-        at=entry.at,
-        username=entry.username,
-        action=entry.action,
-        subject=entry.subject,
-        detail=entry.detail,
-    )
+    return AuditEntryView.model_validate(entry, from_attributes=True)
