@@ -2,7 +2,6 @@
 the document allows is accepted, what it refuses is refused, and an id out of range is not found
 whatever the method."""
 
-
 import pytest
 
 from shared.access.audit import ACTIONS as AUDIT_ACTIONS
