@@ -12,17 +12,8 @@ from shared.people.view import household_preferences, person_preferences
 from tests.support.people_pages import app as app  # the fixtures, for pytest to find here
 from tests.support.people_pages import factory as factory
 from tests.support.web import Page, log_in
+from tests.support.web_pages import REASON_LABELS
 
-REASON_LABELS = [
-    "Emergency",
-    "Attendance",
-    "Behavior Messenger",
-    "Staff",
-    "General",
-    "Food Service",
-    "Priority",
-    "Teacher",
-]
 HEAD = ["Channel", "Address", *REASON_LABELS]
 NEVER_SET = ["Off default"] * 8
 
