@@ -41,10 +41,9 @@ SEED: Final = 20251015
 WORKERS: Final = 2
 HOOKS: Final = "tests.support.fuzz_hooks"
 RUN_TIMEOUT: Final = 300.0
-# Values the fuzzer seldom makes on its own, sent in place of one in ten generated strings (of
-# the query, path, header and cookie parameters) and integer parameters: one character past each
-# column width of shared/models (9, 64, 100, 200, 254), as today's document gives no maxLength;
-# and one past the largest 32- and 64-bit integers (as strings, which TOML can hold).
+# Values sent in place of one in ten generated strings (query, path, header and cookie) and
+# integers: one character past each column width (9, 64, 100, 200, 254), and one past the largest
+# 32- and 64-bit integers (as strings, which TOML can hold).
 EDGE_STRINGS: Final = tuple("x" * (width + 1) for width in (9, 64, 100, 200, 254))
 EDGE_INTEGERS: Final = (str(2**31), str(2**63))
 EDGE_PROBABILITY: Final = 0.1
@@ -54,8 +53,6 @@ EDGE_PROBABILITY: Final = 0.1
 # one, and schemathesis never makes one.
 FREE_TEXT: Final = ("body.name", "body.scope.schoolYear", "query.username")
 FREE_TEXT_EDGES: Final = (*EDGE_STRINGS, "\x00")
-
-
 # Valid by the document and still refused with a 400, rightly, for what only the district's data
 # decides (a scope or filter naming no row, a filter of the other kind, a person without an
 # address on the channel, a household without a phone) or what the document says in words
