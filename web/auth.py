@@ -53,10 +53,6 @@ def set_token_principal(principal: Principal) -> None:
     g.token_principal = principal
 
 
-def authenticated_by_token() -> bool:
-    return g.get("token_principal") is not None
-
-
 def current_principal() -> Principal | None:
     token_principal: Principal | None = g.get("token_principal")
     if token_principal is not None:

@@ -38,10 +38,6 @@ class Reach:
     user_id: int | None
     school_ids: frozenset[int] | None
 
-    @property
-    def whole_district(self) -> bool:
-        return self.school_ids is None
-
 
 def reach_of(session: Session, user: User | None) -> Reach:
     """A user's reach; without a user (the command line, the system) the whole district."""
