@@ -8,20 +8,15 @@ whose they are).
 
 from datetime import date
 
-from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.batches.change_log import SampleRow, change_sample
 from shared.batches.submit import preview_key
-from shared.core.contract import Moment, View
+from shared.core.contract import Moment, View, omitted
 from shared.core.grids import Changes, Counts, full_grid
 from shared.core.vocabulary import BatchKind, BatchStatus, Mode
 from shared.models import Batch, BatchChunk, User
-
-
-def _omitted_if_none(value: object) -> bool:
-    return value is None
 
 
 class ScopeView(View):
@@ -43,9 +38,9 @@ class BatchResult(View):
     counts: Counts
     kept: Counts
     # For an undo only: per channel and reason, the values left because they changed since.
-    conflicts: Counts | None = Field(default=None, exclude_if=_omitted_if_none)
+    conflicts: Counts | None = omitted()
     # For a preview only: the first values it would change.
-    sample: list[SampleRow] | None = Field(default=None, exclude_if=_omitted_if_none)
+    sample: list[SampleRow] | None = omitted()
 
 
 class BatchView(View):

@@ -238,6 +238,13 @@ IsoDate = Annotated[
     WithJsonSchema({"type": "string", "format": "date", "example": "2025-10-15"}),
 ]
 Flag = Annotated[bool, Field(strict=True)]
+
+
+def omitted() -> Any:
+    """A field that may be None, and is left out of the written view when it is."""
+    return Field(default=None, exclude_if=lambda value: value is None)
+
+
 # A moment, written as RFC 3339 with its offset (+00:00: moments are kept in UTC).
 Moment = Annotated[
     datetime,

@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar, Final, Literal
 
 from pydantic import Field
 
-from shared.core.contract import Body, Flag, Identifier, PlainText, Tagged
+from shared.core.contract import Body, Flag, Identifier, PlainText, Tagged, omitted
 from shared.core.vocabulary import FilterKind
 
 MAX_PERSON_IDS: Final = 100_000
@@ -21,7 +21,7 @@ Grade = Annotated[str, PlainText(16, blank="must not be empty")]
 Name = Annotated[str, PlainText(200, blank="a filter needs a name")]
 PersonIds = Annotated[list[Identifier], Field(max_length=MAX_PERSON_IDS)]
 SchoolIds = Annotated[list[Identifier], Field(max_length=MAX_SCHOOL_IDS)]
-Left = Field(default=None, exclude_if=lambda value: value is None)
+Left = omitted()
 
 
 class Criteria(Body):
