@@ -51,6 +51,7 @@ def test_the_celery_configuration_follows_the_settings(hard: int, soft: int):
         broker_url="redis://127.0.0.1:6379/1",
         secret_key="k",
         sweep_interval_seconds=7.0,
+        schedule_tick_seconds=5.0,
         task_time_limit_seconds=hard,
         visibility_timeout_seconds=hard + 1,
     )
@@ -61,5 +62,10 @@ def test_the_celery_configuration_follows_the_settings(hard: int, soft: int):
         "task": "batches.sweep",
         "schedule": 7.0,
         "options": {"expires": 7.0},
+    }
+    assert config["beat_schedule"]["schedules"] == {
+        "task": "schedules.tick",
+        "schedule": 5.0,
+        "options": {"expires": 5.0},
     }
     assert (config["task_acks_late"], config["task_reject_on_worker_lost"]) == (True, True)

@@ -10,6 +10,10 @@ from shared.batches.actions import apply_preview, cancel_batch, undo_batch
 from shared.batches.pipeline.messages import Message
 from shared.batches.request import BatchRequest
 from shared.batches.submit import Submitted, submit_batch
+from shared.core.errors import Conflict
+from shared.models import Batch
+from shared.schedules.runs import preview_run, run_now
+from shared.schedules.service import visible_schedule
 from web.auth import Principal, db_user
 from web.services import services
 
@@ -66,3 +70,31 @@ def _send(messages: Sequence[Message]) -> None:
             log.exception("enqueue=failed task=%s args=%s", message.task, message.args)
         else:
             log.info("enqueue=ok task=%s args=%s", message.task, message.args)
+
+
+def run_schedule(schedule_id: int, principal: Principal) -> Submitted:
+    """Run a schedule now. A run that could not create its batch is recorded, then refused
+    with its reason."""
+    web_services = services()
+    with web_services.session_factory.begin() as session:
+        user = db_user(session, principal)
+        schedule = visible_schedule(session, schedule_id, user, for_update=True)
+        claimed = run_now(
+            session, schedule, web_services.now(), web_services.settings.zone, user=user
+        )
+        batch = session.get(Batch, claimed.run.batch_id) if claimed.run.batch_id else None
+    if batch is None:  # the failed run is recorded: its transaction has committed
+        raise Conflict(f"schedule {schedule_id} could not run: {claimed.run.reason}")
+    return _sent(Submitted(batch, True, claimed.messages))
+
+
+def preview_schedule(schedule_id: int, principal: Principal) -> Submitted:
+    """A dry run of a schedule's template as of today: no run of the schedule."""
+    web_services = services()
+    with web_services.session_factory.begin() as session:
+        user = db_user(session, principal)
+        schedule = visible_schedule(session, schedule_id, user)
+        submitted = preview_run(
+            session, schedule, web_services.now(), web_services.settings.zone, user=user
+        )
+    return _sent(submitted)

@@ -6,6 +6,7 @@ from celery import Celery
 
 from shared.batches.pipeline.messages import SWEEP
 from shared.core.settings import Settings
+from shared.schedules.tick import TICK
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -30,6 +31,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "schedule": settings.sweep_interval_seconds,
                 # While no worker runs, sweeps would pile up; one not started in time is dropped.
                 "options": {"expires": settings.sweep_interval_seconds},
+            },
+            # Beat only ticks; the database decides that each due run happens once.
+            "schedules": {
+                "task": TICK,
+                "schedule": settings.schedule_tick_seconds,
+                "options": {"expires": settings.schedule_tick_seconds},
             },
         },
         "cpb_settings": settings,

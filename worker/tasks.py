@@ -9,6 +9,8 @@ from celery import Task, shared_task
 
 from shared.batches.pipeline import messages
 from shared.batches.pipeline import steps as pipeline
+from shared.schedules import tick as schedules
+from shared.schedules.tick import TICK
 from worker.runtime import now, send, session_factory, settings_of
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,21 @@ def sweep(self: Task) -> None:
     if messages:
         log.info("sweep resent=%d", len(messages))
     send(self.app, messages)
+
+
+@shared_task(name=TICK, bind=True)
+def tick_schedules(self: Task) -> None:
+    settings = settings_of(self.app)
+    report = schedules.tick(session_factory(settings.database_url), now(), settings.zone)
+    if report.ran or report.failed or report.skipped or report.errors:
+        log.info(
+            "schedules ran=%d failed=%d skipped=%d errors=%d",
+            report.ran,
+            report.failed,
+            report.skipped,
+            report.errors,
+        )
+    send(self.app, report.messages)
 
 
 def _retry_or_fail(task: Task, batch_id: int, error: str, exc: Exception) -> None:

@@ -39,6 +39,13 @@ ACTIONS: Final = (
     "filter.create",
     "filter.update",
     "filter.delete",
+    "schedule.create",
+    "schedule.update",
+    "schedule.pause",
+    "schedule.resume",
+    "schedule.delete",
+    "schedule.run",
+    "schedule.run.failed",
 )
 
 

@@ -46,21 +46,26 @@ class ScopeRequest(Body):
         return Scope(self.school_year, self.school_id, self.calendar_id)
 
 
-class BatchRequest(Body):
-    """Who (mode, scope, filter), as of when, what to set, and the two switches. A census
-    request names a census filter and no scope; the other modes name a scope (a calendarId, or
-    a schoolYear with or without a schoolId) and may name a student filter. At least one option
+class BatchTemplate(Body):
+    """Who (mode, scope, filter), what to set, and whether to keep guardians' own choices: a
+    batch request without its date and dry-run switch, as a schedule keeps it. A census request
+    names a census filter and no scope; the other modes name a scope (a calendarId, or a
+    schoolYear with or without a schoolId) and may name a student filter. At least one option
     must be on or off."""
 
-    not_an_object = "the request body must be a JSON object"
+    not_an_object = "the template must be a JSON object"
 
     mode: Annotated[Mode, one_of(*MODES)]
     filter_id: Id | None = None
     scope: ScopeRequest | None = None
-    as_of: IsoDate | None = None
     changes: ChangesRequest | None = None
     keep_guardian_choices: Flag | None = None
-    dry_run: Flag | None = None
+
+    @classmethod
+    def unknown_key(cls, key: str) -> str:
+        if key in ("asOf", "dryRun"):
+            return f"a template takes no {key}: each run is as of its own local date, for real"
+        return super().unknown_key(key)
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -94,6 +99,23 @@ class BatchRequest(Body):
     @property
     def keeps_guardian_choices(self) -> bool:
         return bool(self.keep_guardian_choices)
+
+    def stored(self) -> dict[str, Any]:
+        """The template as the API writes it, for a schedule to keep."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class BatchRequest(BatchTemplate):
+    """A template, as of a date (default today), possibly a dry run."""
+
+    not_an_object = "the request body must be a JSON object"
+
+    as_of: IsoDate | None = None
+    dry_run: Flag | None = None
+
+    @classmethod
+    def unknown_key(cls, key: str) -> str:
+        return f"unknown field {key!r}"
 
     @property
     def is_dry_run(self) -> bool:

@@ -14,7 +14,7 @@ from shared.access.reach import ensure_batch_request_allowed, reach_of
 from shared.batches.order import take_submission_turn
 from shared.batches.pipeline import messages
 from shared.batches.pipeline.messages import Message
-from shared.batches.request import BatchRequest, Scope
+from shared.batches.request import BatchRequest, BatchTemplate, Scope
 from shared.core.errors import InvalidRequest
 from shared.core.vocabulary import BatchKind, BatchStatus, Mode
 from shared.models import Batch, Calendar, Filter, School, User
@@ -56,19 +56,8 @@ def submit_batch(
     earlier = by_idempotency_key(session, key)
     if earlier is not None:
         return Submitted.earlier(earlier)
-    saved_filter = _saved_filter(session, request)
+    saved_filter = check_template(session, request, user)
     scope = request.target_scope
-    if scope is not None:
-        _check_scope(session, scope)
-    ensure_batch_request_allowed(
-        session,
-        reach_of(session, user),
-        mode=request.mode,
-        school_ext_id=scope.school_id if scope else None,
-        calendar_ext_id=scope.calendar_id if scope else None,
-        filter_id=request.filter_id,
-        filter_owner_id=saved_filter.owner_id if saved_filter else None,
-    )
     batch = Batch(
         kind=BatchKind.BATCH,
         status=BatchStatus.QUEUED,
@@ -98,6 +87,25 @@ def submit_batch(
     return Submitted.new(batch)
 
 
+def check_template(session: Session, template: BatchTemplate, user: User | None) -> Filter | None:
+    """What a batch request, or a schedule's template, needs of the database: its scope and
+    filter exist, and the user may use them. Returns the filter."""
+    saved_filter = _saved_filter(session, template)
+    scope = template.target_scope
+    if scope is not None:
+        _check_scope(session, scope)
+    ensure_batch_request_allowed(
+        session,
+        reach_of(session, user),
+        mode=template.mode,
+        school_ext_id=scope.school_id if scope else None,
+        calendar_ext_id=scope.calendar_id if scope else None,
+        filter_id=template.filter_id,
+        filter_owner_id=saved_filter.owner_id if saved_filter else None,
+    )
+    return saved_filter
+
+
 def idempotency_digest(user: User | None, key: str) -> str:
     """What is stored for an idempotency key: a digest of who sent it and the key, so one
     user's key never returns another user's batch, and any key fits the column."""
@@ -116,7 +124,7 @@ def by_idempotency_key(session: Session, key: str | None) -> Batch | None:
     return session.scalar(select(Batch).where(Batch.idempotency_key == key))
 
 
-def _saved_filter(session: Session, request: BatchRequest) -> Filter | None:
+def _saved_filter(session: Session, request: BatchTemplate) -> Filter | None:
     if request.filter_id is None:
         return None
     saved = session.get(Filter, request.filter_id)

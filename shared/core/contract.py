@@ -136,6 +136,7 @@ MESSAGES: Final = {
     "int_type": "must be a whole number",
     "int_parsing": "must be a whole number",
     "bool_type": "must be true or false",
+    "float_type": "must be a number",
     "list_type": "must be a list",
     "dict_type": "must be an object",
     "model_type": "must be an object",

@@ -26,6 +26,8 @@ class Settings:
     # each time) fails its batch.
     task_attempts: int = 5
     sweep_interval_seconds: float = 60.0
+    # How often beat sends the schedules' tick (docs/schedules.md).
+    schedule_tick_seconds: float = 30.0
     task_time_limit_seconds: int = 1800
     # Redis gives an unacknowledged message (its worker died) to another worker after this long.
     # It must outlast the longest task, or a chunk still running would be delivered again.
@@ -66,6 +68,7 @@ class Settings:
             chunk_lease_seconds=_positive_int(env, "CPB_CHUNK_LEASE_SECONDS", 300),
             task_attempts=_positive_int(env, "CPB_TASK_ATTEMPTS", 5),
             sweep_interval_seconds=float(_positive_int(env, "CPB_SWEEP_SECONDS", 60)),
+            schedule_tick_seconds=float(_positive_int(env, "CPB_SCHEDULE_TICK_SECONDS", 30)),
             task_time_limit_seconds=time_limit,
             visibility_timeout_seconds=visibility_timeout,
             secure_cookies=_flag(env, "CPB_SECURE_COOKIES", False),

@@ -125,3 +125,13 @@ class FilterKind(StrEnum):
 
     STUDENT = "student"
     CENSUS = "census"
+
+
+class RunStatus(StrEnum):
+    """What became of a schedule's due time: a batch was created (whatever that batch's outcome),
+    it was skipped (missed, with a later run or beyond the catch-up window), or no batch could be
+    created (the reason says why)."""
+
+    RAN = "ran"
+    SKIPPED = "skipped"
+    FAILED = "failed"

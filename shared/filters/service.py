@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from shared.access.audit import record_audit
 from shared.access.reach import ensure_filter_allowed, filter_reach, reach_of
 from shared.core.contract import View
-from shared.core.errors import NotFound
+from shared.core.errors import Conflict, NotFound
 from shared.core.vocabulary import FilterKind
 from shared.filters.criteria import CRITERIA_OF, CensusCriteria, FilterRequest, StudentCriteria
-from shared.models import Filter, User
+from shared.models import Filter, Schedule, User
 
 ACTION_CREATE: Final = "filter.create"
 ACTION_UPDATE: Final = "filter.update"
@@ -77,8 +77,19 @@ def update_filter(
 
 
 def delete_filter(session: Session, filter_id: int, *, user: User | None) -> None:
-    """Delete the filter; the batches that used it keep their copy of its criteria."""
+    """Delete the filter, unless an enabled schedule uses it (a paused one's next run after
+    resuming fails, saying so); the batches that used it keep their copy of its criteria."""
     saved = visible_filter(session, filter_id, user, for_update=True)
+    schedule = session.scalars(
+        select(Schedule)
+        .where(Schedule.filter_id == saved.id, Schedule.enabled, Schedule.deleted_at.is_(None))
+        .order_by(Schedule.id)
+    ).first()
+    if schedule is not None:
+        raise Conflict(
+            f"filter {saved.id} is used by the enabled schedule {schedule.name!r} "
+            f"(id {schedule.id}); pause that schedule or give it another filter first"
+        )
     _audit(session, user, ACTION_DELETE, saved)
     session.delete(saved)
 

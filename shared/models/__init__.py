@@ -15,6 +15,7 @@ from shared.models.district import (
 )
 from shared.models.filters import Filter
 from shared.models.preferences import preferences
+from shared.models.schedules import Schedule, ScheduleRun
 
 __all__ = [
     "ApiToken",
@@ -30,6 +31,8 @@ __all__ = [
     "HouseholdMember",
     "Person",
     "Relationship",
+    "Schedule",
+    "ScheduleRun",
     "School",
     "User",
     "batch_households",

@@ -10,10 +10,19 @@ needs none (a browser never adds that header on its own); web/access.py checks t
 from flask import Blueprint
 from flask_wtf.csrf import CSRFProtect
 
-from web.api import audit, batches, changes, filters, health, openapi, people
+from web.api import audit, batches, changes, filters, health, openapi, people, schedules
 from web.api.routes import api
 
-MODULES = (health, batches, changes, audit, people, filters, openapi)  # each declares its routes
+MODULES = (
+    health,
+    batches,
+    changes,
+    audit,
+    people,
+    filters,
+    schedules,
+    openapi,
+)  # each declares its routes
 
 
 def api_blueprint(csrf: CSRFProtect) -> Blueprint:

@@ -43,7 +43,7 @@ def submit_batch(body: BatchRequest) -> tuple[BatchAccepted, dict[str, str]]:
         raise InvalidRequest(
             f"must be at most {MAX_IDEMPOTENCY_KEY} characters", field="Idempotency-Key"
         )
-    return _accepted(submission.submit(body, require_principal(), idempotency_key=key))
+    return accepted(submission.submit(body, require_principal(), idempotency_key=key))
 
 
 @api.get("/batches", summary="The batches, newest first", query=BatchListQuery, response=BatchList)
@@ -82,7 +82,7 @@ def get_batch(batch_id: int) -> BatchView:
     links=ON_A_BATCH[:2],
 )
 def undo_batch(batch_id: int) -> tuple[BatchAccepted, dict[str, str]]:
-    return _accepted(submission.undo(batch_id, require_principal()))
+    return accepted(submission.undo(batch_id, require_principal()))
 
 
 @api.post(
@@ -107,10 +107,10 @@ def cancel_batch(batch_id: int) -> BatchView:
     links=ON_A_BATCH,
 )
 def apply_batch(batch_id: int) -> tuple[BatchAccepted, dict[str, str]]:
-    return _accepted(submission.apply(batch_id, require_principal()))
+    return accepted(submission.apply(batch_id, require_principal()))
 
 
-def _accepted(submitted: Submitted) -> tuple[BatchAccepted, dict[str, str]]:
+def accepted(submitted: Submitted) -> tuple[BatchAccepted, dict[str, str]]:
     url = url_for("api.get_batch", batch_id=submitted.batch.id)
     accepted = BatchAccepted(id=submitted.batch.id, status=submitted.batch.status, url=url)
     return accepted, {"Location": url}
