@@ -47,9 +47,9 @@ def tick(factory: SessionFactory, now: datetime, zone: ZoneInfo) -> TickReport:
     report = TickReport()
     with factory() as session:
         due = session.execute(
-            select(Schedule.id, Schedule.rule, Schedule.due_after, Schedule.catch_up_hours).where(
-                Schedule.enabled, Schedule.deleted_at.is_(None), Schedule.due_after < now
-            )
+            select(Schedule.id, Schedule.rule, Schedule.due_after, Schedule.catch_up_hours)
+            .where(Schedule.enabled, Schedule.deleted_at.is_(None), Schedule.due_after < now)
+            .order_by(Schedule.id)
         ).all()
     for schedule_id, rule, due_after, hours in due:
         if not _decisions(rule, zone, due_after, hours, now):
