@@ -139,9 +139,16 @@ def path_values(client: FlaskClient, csrf: str) -> dict[str, Any]:
         headers={"X-CSRFToken": csrf},
     )
     assert saved.status_code == 201, saved.get_json()
+    schedule = client.post(
+        "/api/v1/schedules",
+        json={"name": "reset", "template": BATCH, "rule": {"cron": "0 2 1 8 *"}},
+        headers={"X-CSRFToken": csrf},
+    )
+    assert schedule.status_code == 201, schedule.get_json()
     return {
         "batch_id": submitted.get_json()["id"],
         "filter_id": saved.get_json()["id"],
+        "schedule_id": schedule.get_json()["id"],
         "person_id": "P-1",
         "household_id": "H-1",
         "filename": "style.css",

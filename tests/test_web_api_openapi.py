@@ -28,6 +28,10 @@ SERVED = {
     "/filters": {"get", "post"},
     "/filters/{filterId}": {"get", "put", "delete"},
     "/filters/{filterId}/preview": {"post"},
+    "/schedules": {"get", "post"},
+    "/schedules/{scheduleId}": {"get", "patch", "delete"},
+    "/schedules/{scheduleId}/runs": {"get"},
+    "/schedules/{scheduleId}/run": {"post"},
     "/openapi.json": {"get"},
 }
 PATH_PARAMETER = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>")

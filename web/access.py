@@ -85,6 +85,15 @@ RULES: Final[dict[str, dict[str, Roles]]] = {
     "users.set_password": {"POST": DISTRICT_ADMINS},
     "users.create_token": {"POST": DISTRICT_ADMINS},
     "users.revoke_token": {"POST": DISTRICT_ADMINS},
+    # schedule pages: a school admin's lie within their schools, by the services
+    "schedules.index": {"GET": SIGNED_IN},
+    "schedules.show": {"GET": SIGNED_IN},
+    "schedules.new": {"GET": WRITERS, "POST": WRITERS},
+    "schedules.edit": {"GET": WRITERS, "POST": WRITERS},
+    "schedules.run": {"POST": WRITERS},
+    "schedules.preview": {"POST": WRITERS},
+    "schedules.set_enabled": {"POST": WRITERS},
+    "schedules.delete": {"GET": WRITERS, "POST": WRITERS},
 }
 
 ROLE_NAMES: Final = {

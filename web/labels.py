@@ -75,3 +75,30 @@ def format_moment(moment: datetime | str | None, zone: ZoneInfo) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+# Schedules: the rule's months, and times on the district's wall clock, in English whatever the
+# server's locale.
+MONTH_NAMES: Final = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+WEEKDAY_ABBREVIATIONS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+RUN_STATUS_LABELS: Final = {"ran": "Ran", "skipped": "Skipped", "failed": "Failed"}
+
+
+def format_local(moment: datetime, zone: ZoneInfo) -> str:
+    """A moment on the district's wall clock, e.g. `Sat 1 Aug 2026, 02:00 CDT`."""
+    local = moment.astimezone(zone)
+    day = f"{WEEKDAY_ABBREVIATIONS[local.weekday()]} {local.day}"
+    return f"{day} {MONTH_NAMES[local.month - 1][:3]} {local.year}, {local:%H:%M} {local.tzname()}"

@@ -138,7 +138,7 @@ def _batch(
 def sample_requests(app: Flask, ids: dict[str, int]) -> dict[tuple[str, str], str]:
     """One request per (endpoint, method) of the app, its path parameters filled with things
     that exist: a finished batch at N (a running one to cancel, a preview to apply), the person
-    n1 (g1 for a household of theirs), the user vera, token 1."""
+    n1 (g1 for a household of theirs), the user vera, token 1, schedule 1."""
     batches = {"cancel": ids["s_running"], "apply": ids["n_preview"]}
     adapter = app.url_map.bind("localhost")
     requests = {}
@@ -152,6 +152,7 @@ def sample_requests(app: Flask, ids: dict[str, int]) -> dict[tuple[str, str], st
             "token_id": 1,
             "filename": "style.css",
             "filter_id": ids["own_filter"],
+            "schedule_id": 1,  # refused or not by role before it is looked up
         }
         path = adapter.build(rule.endpoint, {k: values[k] for k in rule.arguments})
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from flask import url_for
-from pydantic import RootModel
+from pydantic import RootModel, WithJsonSchema
 from sqlalchemy.orm import Session
 
 from shared.core.contract import one_of
@@ -38,7 +38,9 @@ class RunList(RootModel[list[RunView]]):
 
 
 class RunQuery(Query):
-    dry_run: Annotated[str, one_of("true", "false")] = "false"
+    dry_run: Annotated[
+        str, one_of("true", "false"), WithJsonSchema({"type": "string", "enum": ["true", "false"]})
+    ] = "false"
 
 
 @api.get("/schedules", summary="The schedules the user may see, by name", response=ScheduleList)

@@ -34,6 +34,13 @@ ACTION_LABELS: Final = {
     "filter.create": "Filter created",
     "filter.update": "Filter changed",
     "filter.delete": "Filter deleted",
+    "schedule.create": "Schedule created",
+    "schedule.update": "Schedule changed",
+    "schedule.pause": "Schedule paused",
+    "schedule.resume": "Schedule resumed",
+    "schedule.delete": "Schedule deleted",
+    "schedule.run": "Scheduled run",
+    "schedule.run.failed": "Scheduled run failed",
 }
 BATCH_SUBJECT = re.compile(r"batch:([0-9]+)")
 
