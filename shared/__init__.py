@@ -9,6 +9,7 @@ checks it, see pyproject.toml):
 - `people` and `filters`: one person's preferences (view, edit, search, export); saved filters
 - `batches` (with `batches.pipeline`) and `imports`: batches from request to result and undo;
   district data in
+- `schedules`: batch templates run by a rule in the district's time zone, each run claimed once
 
 Nothing here imports Flask or Celery.
 """

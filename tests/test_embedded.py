@@ -95,9 +95,23 @@ def test_cpb_run_serves_a_demo_district_and_runs_batches(cpb_run: Running):
 
         return wait_until(finished, timeout=60, message="batch to finish")
 
+    # Beat and the worker of `cpb run` run schedules too: one due at the next minute.
+    every_minute = {"name": "every minute", "template": body, "rule": {"cron": "* * * * *"}}
+    schedule = api(cpb_run.base, token, "/api/v1/schedules", every_minute)
     preview = run(body | {"dryRun": True})
     applied = run(body)
     again = run(body)
+
+    def scheduled_batch() -> dict | None:
+        runs = api(cpb_run.base, token, f"/api/v1/schedules/{schedule['id']}/runs")
+        if not runs:
+            return None
+        view = api(cpb_run.base, token, f"/api/v1/batches/{runs[-1]['batchId']}")
+        return view if view["status"] in ("succeeded", "failed") else None
+
+    scheduled = wait_until(scheduled_batch, timeout=100, interval=1, message="a scheduled run")
+    assert (scheduled["status"], scheduled["submittedBy"]) == ("succeeded", "admin")
+    assert scheduled["result"]["counts"]["email"]["emergency"] == 0
     assert applied["status"] == "succeeded"
     assert applied["result"]["targets"] > 0
     assert applied["result"]["counts"] == preview["result"]["counts"]
