@@ -22,13 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from tests.support.fuzz_hooks import (
-    OTHER_SCHOOL_ENV,
-    SCOPES_ENV,
-    OtherSchool,
-    api_path,
-    reached_objects,
-)
+from tests.support import fuzz_hooks as hooks
 from tests.support.processes import REPO_ROOT, background_process, wait_until
 from tests.support.services import free_port
 from tests.support.stack import FINAL
@@ -56,14 +50,13 @@ FREE_TEXT_EDGES: Final = (*EDGE_STRINGS, "\x00")
 # Valid by the document and still refused with a 400, rightly, for what only the district's data
 # decides (a scope or filter naming no row, a filter of the other kind, a person without an
 # address on the channel, a household without a phone) or what the document says in words
-# only (a census batch names a filter, a request must set something on or off): valid data is
-# accepted there with a 400 too. Everywhere else a 400 for valid data fails the run.
+# only (a census batch names a filter, a request must set something on or off, a cron rule's
+# fields or a date exist): valid data is accepted there with a 400 too. Everywhere else a 400
+# for valid data fails the run.
 JUDGED_ON_DATA: Final = (
     "POST /batches",
     "PATCH /people/{personId}/preferences",
     "PATCH /households/{householdId}/preferences",
-    # A rule's text (a cron expression, a date) is checked beyond what a pattern can say, and a
-    # template names a school, calendar or filter that must exist.
     "POST /schedules",
     "PATCH /schedules/{scheduleId}",
 )
@@ -156,7 +149,7 @@ def run_schemathesis(
     workdir: Path,
     bindings: Mapping[str, Binding],
     scopes: Sequence[Mapping[str, str]],
-    other_school: OtherSchool | None = None,
+    other_school: hooks.OtherSchool | None = None,
     positive: Sequence[str] = (),
 ) -> FuzzRun:
     """`st run` against the API at `base_url` as the token's user, in `workdir` (schemathesis
@@ -171,10 +164,10 @@ def run_schemathesis(
     # The hooks module is imported from the checkout; st's output is UTF-8 whatever the locale.
     python_path = os.pathsep.join(filter(None, (str(REPO_ROOT), os.environ.get("PYTHONPATH"))))
     env = {**os.environ, "PYTHONPATH": python_path, "PYTHONIOENCODING": "utf-8"}
-    env |= {"SCHEMATHESIS_HOOKS": HOOKS, SCOPES_ENV: json.dumps(list(scopes))}
-    env.pop(OTHER_SCHOOL_ENV, None)
+    env |= {"SCHEMATHESIS_HOOKS": HOOKS, hooks.SCOPES_ENV: json.dumps(list(scopes))}
+    env.pop(hooks.OTHER_SCHOOL_ENV, None)
     if other_school is not None:
-        env[OTHER_SCHOOL_ENV] = other_school.to_json()
+        env[hooks.OTHER_SCHOOL_ENV] = other_school.to_json()
     started = time.monotonic()
     done = subprocess.run(
         command,
@@ -201,15 +194,15 @@ def run_schemathesis(
     )
 
 
-def kinds_sent(run: FuzzRun, other: OtherSchool) -> set[str]:
+def kinds_sent(run: FuzzRun, other: hooks.OtherSchool) -> set[str]:
     """The kinds of `other`'s objects (batch, person, ...) that the run's requests named and got
     an answer to, whatever the answer."""
     return {
         finding.split()[0]
         for exchange in run.exchanges
         if exchange.status is not None
-        for finding in reached_objects(
-            other, exchange.method, api_path(exchange.url) or "", exchange.body, None
+        for finding in hooks.reached_objects(
+            other, exchange.method, hooks.api_path(exchange.url) or "", exchange.body, None
         )
     }
 
