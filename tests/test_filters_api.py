@@ -3,7 +3,6 @@ rest (a school admin's own filters only, a viewer reads), audited, and never cha
 that ran with the filter."""
 
 from datetime import UTC, date, datetime
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -12,7 +11,7 @@ from shared.batches.pipeline.messages import plan
 from shared.core.db import SessionFactory
 from tests.support.district import District
 from tests.support.driver import drain
-from tests.support.web import add_token, add_user, audit_rows, bearer
+from tests.support.web import Caller, add_user, audit_rows
 
 AS_OF = {"asOf": "2025-10-15"}
 
@@ -37,15 +36,6 @@ def app(session_factory: SessionFactory, app: Flask) -> Flask:
     add_user(session_factory, "vera", "viewer")
     add_user(session_factory, "north", "school_admin", schools=["A"])
     return app
-
-
-class Caller:
-    def __init__(self, app: Flask, factory: SessionFactory, username: str) -> None:
-        self.client = app.test_client()
-        self.headers = bearer(add_token(factory, username))
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        return self.client.open(f"/api/v1{path}", method=method, json=body, headers=self.headers)
 
 
 @pytest.fixture

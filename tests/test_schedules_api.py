@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from shared.core.db import SessionFactory
 from shared.models import Batch
-from tests.support.web import add_token, add_user, audit_rows, bearer, error_of, make_app
+from tests.support.web import Caller, add_user, audit_rows, error_of, make_app
 
 RESET = {
     "mode": "studentContact",
@@ -28,15 +28,6 @@ def app(session_factory: SessionFactory, web_district: dict[str, int], tmp_path:
     add_user(session_factory, "vera", "viewer")
     add_user(session_factory, "north", "school_admin", schools=["S-N"])
     return make_app(session_factory, tmp_path, timezone="America/Chicago")
-
-
-class Caller:
-    def __init__(self, app: Flask, factory: SessionFactory, username: str) -> None:
-        self.client = app.test_client()
-        self.headers = bearer(add_token(factory, username))
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        return self.client.open(f"/api/v1{path}", method=method, json=body, headers=self.headers)
 
 
 @pytest.fixture

@@ -109,6 +109,17 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+class Caller:
+    """The API as `username` calls it, with a token of theirs: `call("GET", "/filters")`."""
+
+    def __init__(self, app: Flask, factory: SessionFactory, username: str) -> None:
+        self.client = app.test_client()
+        self.headers = bearer(add_token(factory, username))
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        return self.client.open(f"/api/v1{path}", method=method, json=body, headers=self.headers)
+
+
 def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match is not None, "no CSRF token on the page"

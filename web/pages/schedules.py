@@ -16,24 +16,23 @@ from werkzeug.wrappers import Response
 from shared.batches import catalog
 from shared.core.contract import parse
 from shared.core.errors import Conflict, Forbidden, InvalidRequest
-from shared.core.vocabulary import CHANNELS, OPTIONS, REASONS, Role
 from shared.models import Filter, Schedule
 from shared.schedules import service
 from shared.schedules.request import SchedulePatch, ScheduleRequest
 from shared.schedules.views import ScheduleView, list_runs, schedule_view
 from web import submission
 from web.access import record_refusal
-from web.auth import Principal, db_user, require_principal
+from web.auth import db_user, require_principal
 from web.labels import (
     CHANNEL_LABELS,
     MODE_LABELS,
-    MODE_OPTIONS,
     MONTH_NAMES,
     OPTION_LABELS,
     REASON_LABELS,
     RUN_STATUS_LABELS,
     format_local,
 )
+from web.pages.wizard import template_choices
 from web.params import page_count
 from web.queries import PER_PAGE, PageQuery, query_of
 from web.schedule_form import (
@@ -48,7 +47,6 @@ from web.schedule_form import (
     start_of_year_form,
 )
 from web.services import services
-from web.wizard_form import change_control
 
 PageAnswer = Response | str | tuple[str, int]
 
@@ -248,18 +246,6 @@ def _render_form(
     form: Mapping[str, str], *, schedule_id: int | None = None, error: InvalidRequest | None = None
 ) -> str:
     """The new-schedule or edit form with the batch grid of the wizard (batch_grid.html)."""
-    principal: Principal = require_principal()
-    with services().session_factory() as session:
-        user = db_user(session, principal)
-        choices = {
-            "school_years": catalog.school_years(session),
-            "schools": catalog.schools(session, user),
-            "calendars": catalog.calendars(session, user=user),
-            "student_filters": catalog.filters(session, "student", user),
-            "census_filters": catalog.filters(session, "census", user),
-        }
-    # A school admin may not run census batches: the form does not offer the mode.
-    census = principal.role != Role.SCHOOL_ADMIN
     return render_template(
         "schedule_form.html",
         form=form,
@@ -267,14 +253,9 @@ def _render_form(
         error=error,
         error_control=control_of(error.field) if error else None,
         error_label=label_of(error.field) if error else "",
-        modes=[(value, label) for value, label in MODE_OPTIONS if census or value != "census"],
-        channels=[(channel, CHANNEL_LABELS[channel]) for channel in CHANNELS],
-        reasons=[(reason, REASON_LABELS[reason]) for reason in REASONS],
-        options=[(option, OPTION_LABELS[option]) for option in OPTIONS],
-        change_control=change_control,
         rule_kinds=RULE_KINDS,
         months=list(enumerate(MONTH_NAMES, start=1)),
         start_of_year=START_OF_YEAR,
         time_zone=services().settings.zone.key,
-        **choices,
+        **template_choices(require_principal()),
     )

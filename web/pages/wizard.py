@@ -1,6 +1,7 @@
 """The batch wizard: validate -> submit -> commit -> enqueue -> redirect."""
 
 from collections.abc import Mapping
+from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -10,7 +11,7 @@ from shared.batches.request import parse_batch_request
 from shared.core.errors import Forbidden, InvalidRequest
 from shared.core.vocabulary import CHANNELS, OPTIONS, REASONS, Role
 from web.access import record_refusal
-from web.auth import db_user, require_principal
+from web.auth import Principal, db_user, require_principal
 from web.labels import CHANNEL_LABELS, MODE_OPTIONS, OPTION_LABELS, REASON_LABELS, field_label
 from web.services import services
 from web.submission import submit
@@ -54,7 +55,21 @@ def new_batch() -> Response | str | tuple[str, int]:
 
 
 def _render(form: Mapping[str, str], error: InvalidRequest | None = None) -> str:
-    principal = require_principal()
+    return render_template(
+        "wizard.html",
+        form=form,
+        error=error,
+        error_control=control_of_field(error.field) if error else None,
+        error_label=field_label(error.field) if error else "",
+        submission_token=form.get(SUBMISSION_CONTROL) or new_submission_token(),
+        **template_choices(require_principal()),
+    )
+
+
+def template_choices(principal: Principal) -> dict[str, Any]:
+    """What the controls of a batch template offer the user (the wizard's, and a schedule's):
+    the school years, their schools, calendars and filters, the modes (no census mode for a
+    school admin), and the channel x reason grid."""
     with services().session_factory() as session:
         user = db_user(session, principal)
         choices = {
@@ -64,20 +79,11 @@ def _render(form: Mapping[str, str], error: InvalidRequest | None = None) -> str
             "student_filters": catalog.filters(session, "student", user),
             "census_filters": catalog.filters(session, "census", user),
         }
-    # A school admin may not run census batches: the wizard does not offer the mode.
     census = principal.role != Role.SCHOOL_ADMIN
-    modes = [(value, label) for value, label in MODE_OPTIONS if census or value != "census"]
-    return render_template(
-        "wizard.html",
-        form=form,
-        error=error,
-        error_control=control_of_field(error.field) if error else None,
-        error_label=field_label(error.field) if error else "",
-        modes=modes,
-        channels=[(channel, CHANNEL_LABELS[channel]) for channel in CHANNELS],
-        reasons=[(reason, REASON_LABELS[reason]) for reason in REASONS],
-        options=[(option, OPTION_LABELS[option]) for option in OPTIONS],
-        change_control=change_control,
-        submission_token=form.get(SUBMISSION_CONTROL) or new_submission_token(),
-        **choices,
-    )
+    return choices | {
+        "modes": [(value, label) for value, label in MODE_OPTIONS if census or value != "census"],
+        "channels": [(channel, CHANNEL_LABELS[channel]) for channel in CHANNELS],
+        "reasons": [(reason, REASON_LABELS[reason]) for reason in REASONS],
+        "options": [(option, OPTION_LABELS[option]) for option in OPTIONS],
+        "change_control": change_control,
+    }
