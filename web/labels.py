@@ -5,6 +5,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from shared.core.vocabulary import Mode
+from shared.schedules.rules import MONTHS
 
 CHANNEL_LABELS: Final = {
     "householdPhone": "Household Phone",
@@ -77,22 +78,8 @@ def format_moment(moment: datetime | str | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-# Schedules: the rule's months, and times on the district's wall clock, in English whatever the
-# server's locale.
-MONTH_NAMES: Final = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+# Schedules: times on the district's wall clock, in English whatever the server's locale.
+MONTH_NAMES: Final = MONTHS[1:]
 WEEKDAY_ABBREVIATIONS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 RUN_STATUS_LABELS: Final = {"ran": "Ran", "skipped": "Skipped", "failed": "Failed"}
 
