@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from shared.core.db import SessionFactory
 from shared.models import Batch
-from tests.support.browser import browser_page, serving
+from tests.support.browser import browser_page, serving, sign_in
 from tests.support.web import PASSWORD, EnqueueRecorder, add_district, add_user, make_app
 
 pytestmark = pytest.mark.browser
@@ -32,12 +32,10 @@ def page(base_url: str) -> Iterator[Any]:
         yield opened
 
 
-def sign_in(page: Any) -> None:
+def sign_in_from_the_wizard(page: Any) -> None:
     page.goto("/batches/new")
     assert page.url.endswith("/login?next=%2Fbatches%2Fnew")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "admin", PASSWORD)
     page.wait_for_url("**/batches/new")
 
 
@@ -52,7 +50,7 @@ def batches(factory: SessionFactory) -> list[tuple[int, str, str | None, bool, d
 def test_apply_changes_lands_on_the_batch_page(
     page: Any, sqlite_session_factory: SessionFactory, enqueued: EnqueueRecorder
 ):
-    sign_in(page)
+    sign_in_from_the_wizard(page)
     page.get_by_label("Mode").select_option(label="Students")
     page.get_by_label("School year").select_option("2025-26")
     page.get_by_label("School", exact=True).select_option("S-N")
@@ -84,7 +82,7 @@ def test_apply_changes_lands_on_the_batch_page(
 def test_preview_submits_a_dry_run(
     page: Any, sqlite_session_factory: SessionFactory, enqueued: EnqueueRecorder
 ):
-    sign_in(page)
+    sign_in_from_the_wizard(page)
     page.get_by_label("Mode").select_option("census")
     assert page.locator("#scope-fields").is_hidden()  # Census/Staff has no scope
     page.get_by_label("Filter", exact=True).select_option(label="staff")
@@ -100,7 +98,7 @@ def test_preview_submits_a_dry_run(
 
 
 def test_a_wizard_error_is_shown_on_the_form(page: Any, sqlite_session_factory: SessionFactory):
-    sign_in(page)
+    sign_in_from_the_wizard(page)
     page.get_by_label("Mode").select_option("census")
     page.get_by_role("button", name="Apply Changes").click()
     alert = page.get_by_role("alert")

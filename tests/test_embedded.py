@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import browser_page
+from tests.support.browser import browser_page, sign_in
 from tests.support.processes import REPO_ROOT, background_process, wait_until
 
 CPB = [sys.executable, "-c", "from cli.main import main; main()"]
@@ -149,9 +149,7 @@ def test_cpb_run_serves_a_demo_district_and_runs_batches(cpb_run: Running):
 def test_the_wizard_runs_a_batch_to_its_result_in_a_browser(cpb_run: Running, tmp_path: Path):
     with browser_page(cpb_run.base, timeout_ms=30_000) as page:
         page.goto("/")
-        page.get_by_label("Username").fill("admin")
-        page.get_by_label("Password").fill(cpb_run.password)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, "admin", cpb_run.password)
         page.wait_for_url("**/batches/new")
         page.get_by_label("Mode").select_option(label="Student Messenger Contacts")
         page.get_by_label("School year").select_option(cpb_run.newest_year())

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from shared.core.db import SessionFactory
 from shared.models import Person
 from shared.people.view import person_preferences
-from tests.support.browser import browser_page, serving
+from tests.support.browser import browser_page, serving, sign_in
 from tests.support.district import District
 from tests.support.driver import as_json
 from tests.support.web import PASSWORD, add_user, make_app
@@ -46,9 +46,7 @@ def page(base_url: str) -> Iterator[Any]:
 
 def test_find_a_person_and_change_a_value(page: Any, sqlite_session_factory: SessionFactory):
     page.goto("/people")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "admin", PASSWORD)
     page.wait_for_url("**/people")
 
     page.get_by_label("Person id or name").fill("lima")

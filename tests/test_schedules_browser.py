@@ -10,7 +10,7 @@ import pytest
 
 from shared.core.db import SessionFactory
 from shared.core.settings import Settings
-from tests.support.browser import browser_page, serving
+from tests.support.browser import browser_page, serving, sign_in
 from tests.support.processes import celery_worker
 from tests.support.schedule_pages import next_first_of_august
 from web import create_app
@@ -38,9 +38,7 @@ def page(stack_env: dict[str, str], pg_session_factory: SessionFactory) -> Itera
     app = create_app(Settings.from_env(env), session_factory=pg_session_factory)
     with celery_worker(env), serving(app) as url, browser_page(url) as opened:
         opened.goto("/login")
-        opened.get_by_label("Username").fill("ada")
-        opened.get_by_label("Password").fill("correct horse battery")
-        opened.get_by_role("button", name="Sign in").click()
+        sign_in(opened, "ada", "correct horse battery")
         opened.wait_for_url("**/batches/new")
         yield opened
 

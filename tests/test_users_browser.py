@@ -11,7 +11,7 @@ from sqlalchemy import select
 from shared.access.tokens import token_user
 from shared.core.db import SessionFactory
 from shared.models import ApiToken
-from tests.support.browser import browser_page, serving
+from tests.support.browser import browser_page, serving, sign_in
 from tests.support.web import PASSWORD, add_user, bearer
 
 pytestmark = pytest.mark.browser
@@ -39,9 +39,7 @@ def test_create_a_token_see_it_once_and_revoke_it(
     page: Any, app: Flask, sqlite_session_factory: SessionFactory
 ):
     page.goto("/users")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "admin", PASSWORD)
     page.wait_for_url("**/users")
     assert page.locator("#users tbody tr").all_inner_texts() == [
         "admin\tDistrict admin\tAll schools\t0",

@@ -50,3 +50,10 @@ def serving(app: Flask) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def sign_in(page: Any, username: str, password: str) -> None:
+    """Fills and sends the sign-in form the page shows."""
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
