@@ -87,6 +87,7 @@ FINAL_STATUSES: Final = (BatchStatus.SUCCEEDED, BatchStatus.FAILED, BatchStatus.
 class BatchKind(StrEnum):
     BATCH = "batch"
     UNDO = "undo"
+    IMPORT = "import"  # an import job's place in the order (shared.models.imports)
 
 
 def setter_name(code: int) -> str:

@@ -14,6 +14,7 @@ from shared.models.district import (
     School,
 )
 from shared.models.filters import Filter
+from shared.models.imports import DefaultGrid, ImportFinding, ImportJob, QuarantinedAddress
 from shared.models.preferences import preferences
 from shared.models.schedules import Schedule, ScheduleRun
 
@@ -24,12 +25,16 @@ __all__ = [
     "Batch",
     "BatchChunk",
     "Calendar",
+    "DefaultGrid",
     "DistrictAssignment",
     "Enrollment",
     "Filter",
     "Household",
     "HouseholdMember",
+    "ImportFinding",
+    "ImportJob",
     "Person",
+    "QuarantinedAddress",
     "Relationship",
     "Schedule",
     "ScheduleRun",

@@ -158,4 +158,4 @@ class District:
         ]
         if values:
             self.session.execute(insert(preferences), values)
-        ensure_rows(self.session)
+        ensure_rows(self.session, {})

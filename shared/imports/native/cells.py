@@ -65,7 +65,6 @@ def one_of(words: frozenset[str], check: Callable[[str], None]) -> Kind:
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only, unlike \d
 _SCHOOL_YEAR = re.compile(r"([0-9]{4})-([0-9]{2})")
-_EMAIL = re.compile(r"[^\s@]+@\S+")
 
 
 def _iso_date(cell: str) -> None:
@@ -87,12 +86,6 @@ def _school_year(cell: str) -> None:
     match = _SCHOOL_YEAR.fullmatch(cell)
     if match is None or (int(match[1]) + 1) % 100 != int(match[2]):
         raise CellError(f"{cell!r} is not a school year like 2025-26")
-
-
-def _email(cell: str) -> None:
-    if _EMAIL.fullmatch(cell) is None:
-        raise CellError(f"{cell!r} is not an email address")
-    _at_most(254, cell)
 
 
 def _subject_type(cell: str) -> None:
@@ -132,7 +125,6 @@ identifier = text(64)
 iso_date = Remembered(_iso_date).kind(Date)
 boolean = one_of(frozenset(("", "true", "false")), _boolean)
 school_year = Remembered(_school_year).kind()
-email = Kind(_email, max_length=254, accepts=re.compile(r"(?:[^\s@]+@\S+)?").fullmatch)
 subject_type = one_of(frozenset(("person", "household")), _subject_type)
 channel = one_of(frozenset(CHANNELS), _channel)
 flag = Kind(_flag, accepts=frozenset(("0", "1")).__contains__, staged=Integer)

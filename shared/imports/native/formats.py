@@ -7,11 +7,11 @@ from typing import cast
 from sqlalchemy import Table
 
 from shared.core.vocabulary import REASONS
+from shared.imports.native.addresses import email, phone
 from shared.imports.native.cells import (
     Kind,
     boolean,
     channel,
-    email,
     flag,
     identifier,
     iso_date,
@@ -40,6 +40,9 @@ class Field:
     required: bool = False
     db: str | None = None  # the column it is stored in (None: not stored as is)
     ref: str | None = None  # the entity whose district identifier the cell holds
+    # An address: a cell that fails its check is quarantined (imported as no address, keeping
+    # a stored one, and reported) rather than stopping the import.
+    quarantine: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,11 +100,11 @@ PEOPLE = FileSpec(
         Field("lastName", text(100), required=True, db="last_name"),
         Field("studentNumber", text(64), db="student_number"),
         Field("staffNumber", text(64), db="staff_number"),
-        Field("homePhone", text(32), db="home_phone"),
-        Field("workPhone", text(32), db="work_phone"),
-        Field("cellPhone", text(32), db="cell_phone"),
-        Field("email", email, db="email"),
-        Field("secondaryEmail", email, db="secondary_email"),
+        Field("homePhone", phone, db="home_phone", quarantine=True),
+        Field("workPhone", phone, db="work_phone", quarantine=True),
+        Field("cellPhone", phone, db="cell_phone", quarantine=True),
+        Field("email", email, db="email", quarantine=True),
+        Field("secondaryEmail", email, db="secondary_email", quarantine=True),
     ),
     key=("personId",),
     table=_table(Person),
@@ -112,7 +115,7 @@ HOUSEHOLDS = FileSpec(
     (
         Field("householdId", identifier, required=True, db="ext_id"),
         Field("name", text(200), required=True, db="name"),
-        Field("phone", text(32), db="phone"),
+        Field("phone", phone, db="phone", quarantine=True),
     ),
     key=("householdId",),
     table=_table(Household),

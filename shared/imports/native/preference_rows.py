@@ -1,4 +1,4 @@
-"""preferences.csv: checking its rows against the subjects, and applying them, in SQL.
+"""preferences.csv: applying its rows, in SQL (`preference_check` checks them first).
 
 A preference row exists for every person channel with an address and every household with a
 phone. Applying a row changes only the reasons where something differs (the value, or whether a
@@ -10,18 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import reduce
 from operator import add
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Row,
-    Select,
     Subquery,
     Table,
     and_,
     case,
     exists,
-    func,
     insert,
     literal,
     or_,
@@ -42,19 +39,13 @@ from shared.core.vocabulary import (
     SETTER_IMPORT,
 )
 from shared.imports.native.formats import ENTITY_TABLES, HOUSEHOLDS, PEOPLE, PREFERENCES, FileSpec
-from shared.imports.native.reading import Problems
 from shared.imports.native.staging import staging
 from shared.imports.native.summary import FileCounts
 from shared.models import preferences
 from shared.models.preferences import SETTER_COLUMNS
 
-if TYPE_CHECKING:
-    from shared.imports.native.validate import Bundle
-
 PEOPLE_TABLE = ENTITY_TABLES["person"]
 HOUSEHOLDS_TABLE = ENTITY_TABLES["household"]
-UNREADABLE: Final = object()  # an address cell of the bundle that could not be read
-_ADDRESS_BIT = 1 << PREFERENCES.columns.index("address")
 
 
 @dataclass(frozen=True)
@@ -76,109 +67,6 @@ SUBJECT_KINDS = (
         "household", HOUSEHOLDS, HOUSEHOLDS_TABLE, {CHANNELS[HOUSEHOLD_PHONE]: ("phone", "phone")}
     ),
 )
-
-
-def check(
-    session: Session,
-    files: "Bundle",
-    defined: Mapping[str, set[str] | None],
-    problems: Problems,
-) -> None:
-    """Subjects exist, a channel suits its subject and has an address equal to the row's.
-    An address is the one of the bundle's file if it has the subject, else the database's.
-    Subjects of a kind whose file could not be read are not checked (`defined` is None)."""
-    if not {"subjectType", "subjectId", "channel", "address"} <= files[PREFERENCES.name].present:
-        return
-    for kind in SUBJECT_KINDS:
-        if defined[kind.name] is None:
-            continue
-        entity_file = files.get(kind.spec.name)
-        in_bundle = entity_file is not None and kind.spec.key[0] in entity_file.present
-        for row in session.execute(_suspects(kind, in_bundle)):
-            found = _problem(kind, row)
-            if found is not None:
-                problems.add(PREFERENCES, row.line, *found)
-
-
-def _suspects(kind: SubjectKind, in_bundle: bool) -> Select[Any]:
-    """The rows of the kind that may be wrong: all but those whose subject is found, readable,
-    and has the channel's address equal to the row's."""
-    rows = staging(PREFERENCES)
-    table = kind.table
-    stored = case(
-        {name: func.nullif(table.c[column], "") for name, (_, column) in kind.addresses.items()},
-        value=rows.c.channel,
-    )
-    columns: list[ColumnElement[Any]] = [table.c.id.label("stored_id")]
-    columns += [
-        table.c[column].label(f"stored_{name}") for name, (_, column) in kind.addresses.items()
-    ]
-    source = rows.outerjoin(table, table.c.ext_id == rows.c.subjectId)
-    found: ColumnElement[bool] = table.c.id.is_not(None)
-    known: ColumnElement[Any] = stored
-    readable: ColumnElement[bool] = rows.c.bad == 0
-    if in_bundle:
-        bundle = staging(kind.spec)
-        given = case(
-            {name: bundle.c[column] for name, (column, _) in kind.addresses.items()},
-            value=rows.c.channel,
-        )
-        columns += [bundle.c.line.label("given_line"), bundle.c.bad.label("given_bad")]
-        columns += [
-            bundle.c[column].label(f"given_{name}") for name, (column, _) in kind.addresses.items()
-        ]
-        source = source.outerjoin(bundle, bundle.c[kind.spec.key[0]] == rows.c.subjectId)
-        in_file = bundle.c.line.is_not(None)
-        found = or_(in_file, found)
-        known = case((in_file, given), else_=stored)
-        readable = and_(readable, func.coalesce(bundle.c.bad, 0) == 0)
-    fine = and_(readable, found, rows.c.channel.in_(kind.addresses), rows.c.address == known)
-    return (
-        select(rows.c.line, rows.c.subjectId, rows.c.channel, rows.c.address, rows.c.bad, *columns)
-        .select_from(source)
-        .where(
-            rows.c.subjectType == kind.name,
-            rows.c.subjectId.is_not(None),
-            ~func.coalesce(fine, False),
-        )
-    )
-
-
-def _problem(kind: SubjectKind, row: Row[Any]) -> tuple[str, str] | None:
-    """(column, what is wrong) with the row, if anything, as seen from its subject's addresses."""
-    mapping = row._mapping
-    ext_id, channel, address = row.subjectId, row.channel, row.address
-    known: dict[str, object]
-    if mapping.get("given_line") is not None:
-        bits = {
-            name: 1 << kind.spec.columns.index(column)
-            for name, (column, _) in kind.addresses.items()
-        }
-        known = {
-            name: UNREADABLE if row.given_bad & bits[name] else mapping[f"given_{name}"]
-            for name in kind.addresses
-        }
-    elif row.stored_id is not None:
-        known = {name: mapping[f"stored_{name}"] or None for name in kind.addresses}
-    else:
-        return "subjectId", f"unknown {kind.name} {ext_id!r}"
-    if channel is None:  # unreadable: reported where it is read
-        return None
-    if kind.name == "household" and channel != CHANNELS[HOUSEHOLD_PHONE]:
-        return "channel", "a household has only householdPhone"
-    if kind.name == "person" and channel == CHANNELS[HOUSEHOLD_PHONE]:
-        return "channel", "householdPhone is for households only"
-    if known[channel] is UNREADABLE or row.bad & _ADDRESS_BIT:
-        return None  # already reported where the address is read
-    if known[channel] is None:
-        return "address", f"{kind.name} {ext_id!r} has no {channel}"
-    if address != known[channel]:
-        return (
-            "address",
-            f"{address or ''!r} does not match the {channel} of {kind.name} {ext_id!r}, "
-            f"{known[channel]!r}",
-        )
-    return None
 
 
 def apply(session: Session, rows: int) -> FileCounts:
@@ -264,8 +152,11 @@ def _import_setter(source: Subquery, k: int) -> ColumnElement[int]:
     return case((source.c[f"guardian_{k}"] == 1, SETTER_GUARDIAN), else_=SETTER_IMPORT)
 
 
-def ensure_rows(session: Session) -> int:
-    """Create the missing preference rows (all off, set by default); returns how many."""
+def ensure_rows(session: Session, defaults: Mapping[int, int]) -> int:
+    """Create the missing preference rows: an address added where there was none gets the
+    district's default grid (`defaults`: channel -> mask; a channel not in it is all off). As
+    for a new row of preferences.csv, a reason the grid turns on has the import as its setter,
+    and one it leaves off is as never set (`default`). Returns how many were created."""
     addresses: list[tuple[int, Table, ColumnElement[Any]]] = [
         (HOUSEHOLD_PHONE, HOUSEHOLDS_TABLE, HOUSEHOLDS_TABLE.c.phone)
     ] + [
@@ -274,13 +165,19 @@ def ensure_rows(session: Session) -> int:
     ]
     wanted = union_all(
         *(
-            select(table.c.id.label("subject_id"), literal(channel).label("channel")).where(
-                address.is_not(None), address != ""
-            )
+            select(
+                table.c.id.label("subject_id"),
+                literal(channel).label("channel"),
+                literal(mask := defaults.get(channel, 0)).label("mask"),
+                *(
+                    literal(SETTER_IMPORT if mask >> k & 1 else SETTER_DEFAULT).label(name)
+                    for k, name in enumerate(SETTER_COLUMNS)
+                ),
+            ).where(address.is_not(None), address != "")
             for channel, table, address in addresses
         )
     ).subquery()
-    missing = select(wanted, *[literal(0)] * (1 + len(SETTER_COLUMNS))).where(
+    missing = select(wanted).where(
         ~exists().where(
             preferences.c.subject_id == wanted.c.subject_id,
             preferences.c.channel == wanted.c.channel,

@@ -14,6 +14,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Final
 
+from shared.imports.findings import Finding, FindingKind, Findings, Subject
 from shared.imports.native.cells import CellError
 from shared.imports.native.formats import SPECS, Field, FileSpec
 from shared.imports.native.plain_lines import RowTest
@@ -63,10 +64,13 @@ class CsvFile:
     """One file of the bundle. `rows()` reads it; then `present` holds the spec's columns that
     the header has, and `complete` is False if reading stopped early."""
 
-    def __init__(self, path: Path, spec: FileSpec, problems: Problems) -> None:
+    def __init__(
+        self, path: Path, spec: FileSpec, problems: Problems, findings: Findings | None = None
+    ) -> None:
         self.path = path
         self.spec = spec
         self.problems = problems
+        self.findings = findings if findings is not None else Findings()
         self.present: frozenset[str] = frozenset()
         self.complete = True
         self._all_bad = (1 << len(spec.fields)) - 1
@@ -138,10 +142,40 @@ class CsvFile:
             problem = cell_problem(fld, cell)
             if problem is None:
                 values[k] = cell
+            elif fld.quarantine:
+                self._quarantine(line, fld, cell, problem, cells, positions)
+                bad |= 1 << k
             else:
                 self.problems.add(spec, line, fld.column, problem)
                 bad |= 1 << k
         return line, bad, values, _csv_line(values)
+
+    def _quarantine(
+        self,
+        line: int,
+        fld: Field,
+        cell: str,
+        why: str,
+        cells: Sequence[str],
+        positions: dict[str, int],
+    ) -> None:
+        """An address cell that failed its check: reported, and staged as unreadable (its bit
+        in `bad`), which the writing reads as "keep the stored address"."""
+        key = self.spec.key[0]
+        owner = cells[positions[key]].strip() if key in positions else ""
+        subject_type = "household" if self.spec.defines == "household" else "person"
+        channel = "householdPhone" if subject_type == "household" else fld.column
+        self.findings.add(
+            Finding(
+                FindingKind.QUARANTINED,
+                self.spec.name,
+                line,
+                fld.column,
+                cell,
+                why,
+                Subject(subject_type, owner, channel) if owner else None,
+            )
+        )
 
 
 def cell_problem(fld: Field, cell: str) -> str | None:

@@ -1,6 +1,8 @@
 """What an import did, per file."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+
+from shared.imports.findings import Finding
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,11 @@ class ImportSummary:
     # Preference rows created (all off, set by default) for addresses that had none, whether
     # or not preferences.csv names them.
     preference_rows_created: int = 0
+    # Quarantined addresses and skipped rows, in file and line order.
+    findings: tuple[Finding, ...] = ()
+
+    def with_findings(self, findings: list[Finding]) -> "ImportSummary":
+        return replace(self, findings=tuple(findings))
 
     @property
     def changed_nothing(self) -> bool:
@@ -35,7 +42,9 @@ class ImportSummary:
         )
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        counts = asdict(self)
+        counts["findings"] = [str(finding) for finding in self.findings]
+        return counts
 
 
 # The summary field of each file of the bundle.

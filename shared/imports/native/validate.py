@@ -8,15 +8,16 @@ database at the end, and preferences.csv is checked against the addresses by SQL
 """
 
 from collections import defaultdict
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from shared.core.errors import ImportFailed
-from shared.imports.native import preference_rows
+from shared.imports.findings import Findings
+from shared.imports.native import preference_check
 from shared.imports.native.formats import ENTITY_TABLES, PEOPLE, PREFERENCES, SPECS, FileSpec
 from shared.imports.native.plain_lines import pick
 from shared.imports.native.queries import chunked, existing_ext_ids
@@ -38,8 +39,15 @@ class StagedFile:
 Bundle = dict[str, StagedFile]
 
 
-def read_bundle(session: Session, directory: Path) -> Bundle:
-    """Every file of the bundle staged and checked; raises ImportFailed with every problem."""
+def read_bundle(
+    session: Session,
+    directory: Path,
+    findings: Findings,
+    progress: Callable[[str, int], None] | None = None,
+) -> Bundle:
+    """Every file of the bundle staged and checked; raises ImportFailed with every problem.
+    Quarantined addresses and skipped rows go to `findings`; `progress(file, rows)` is called
+    as each file has been read."""
     problems = Problems()
     files: Bundle = {}
     defined: Defined = {entity: set() for entity in ENTITY_TABLES}
@@ -47,12 +55,17 @@ def read_bundle(session: Session, directory: Path) -> Bundle:
     for spec in SPECS:
         path = directory / spec.name
         if path.is_file():
-            files[spec.name] = _read(session, CsvFile(path, spec, problems), defined, unknown)
+            csv_file = CsvFile(path, spec, problems, findings)
+            files[spec.name] = _read(session, csv_file, defined, unknown)
+            if progress is not None:
+                progress(spec.name, files[spec.name].rows)
         elif spec is PEOPLE:
             problems.add(spec, 0, FILE, f"missing from {directory}; every bundle needs it")
     _report_unknown(session, unknown, problems)
     if PREFERENCES.name in files:
-        preference_rows.check(session, files, defined, problems)
+        skipped = preference_check.check(session, files, defined, problems, findings)
+        staged = files[PREFERENCES.name]
+        files[PREFERENCES.name] = replace(staged, rows=staged.rows - skipped)
     if problems:
         raise ImportFailed(problems.sorted())
     return files

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     Subquery,
     and_,
+    case,
     exists,
     func,
     insert,
@@ -34,7 +35,7 @@ from shared.imports.native.formats import ENTITY_TABLES, PREFERENCES, SPECS, Fil
 from shared.imports.native.staging import staging
 from shared.imports.native.summary import FILE_FIELDS, FileCounts, ImportSummary
 from shared.imports.native.validate import Bundle
-from shared.models import preferences
+from shared.models import DefaultGrid, preferences
 
 
 def write_bundle(session: Session, files: Bundle) -> ImportSummary:
@@ -46,7 +47,9 @@ def write_bundle(session: Session, files: Bundle) -> ImportSummary:
     staged = files.get(PREFERENCES.name)
     with loading(session, preferences):
         counts["preferences"] = preference_rows.apply(session, staged.rows if staged else 0)
-    created = counts["preferences"].inserted + preference_rows.ensure_rows(session)
+    grid = session.execute(select(DefaultGrid.channel, DefaultGrid.mask))
+    defaults = {channel: mask for channel, mask in grid}
+    created = counts["preferences"].inserted + preference_rows.ensure_rows(session, defaults)
     return ImportSummary(**counts, preference_rows_created=created)
 
 
@@ -59,7 +62,13 @@ def upsert(session: Session, spec: FileSpec, rows: int) -> FileCounts:
     keys = [fld.db for fld in spec.fields if fld.column in spec.key and fld.db]
     values = [fld.db for fld in spec.fields if fld.column not in spec.key and fld.db]
     same_key = _same_key(spec, table, source)
-    changed = or_(*(table.c[name].is_distinct_from(source.c[name]) for name in values))
+    new: dict[str, ColumnElement[Any]] = {name: source.c[name] for name in values}
+    for k, fld in enumerate(spec.fields):
+        if fld.quarantine and fld.db:  # a quarantined address keeps the stored one
+            new[fld.db] = case(
+                (source.c.bad.bitwise_and(1 << k) != 0, table.c[fld.db]), else_=source.c[fld.db]
+            )
+    changed = or_(*(table.c[name].is_distinct_from(new[name]) for name in values))
     conditions = [same_key, changed]
     if len(keys) > 1:  # a key with an empty cell is not unique in the table: take its first row
         earlier = table.alias("earlier")
@@ -68,7 +77,7 @@ def upsert(session: Session, spec: FileSpec, rows: int) -> FileCounts:
         )
     updated = rowcount(
         session,
-        update(table).where(*conditions).values({name: source.c[name] for name in values}),
+        update(table).where(*conditions).values(new),
     )
     new_rows = select(*(source.c[name] for name in keys + values)).where(
         ~exists().where(_same_key(spec, table, source))
@@ -81,7 +90,7 @@ def _source(spec: FileSpec) -> Subquery:
     """The staged rows as the table's columns: references joined to their ids."""
     stage = staging(spec)
     joined: Any = stage
-    columns: list[ColumnElement[Any]] = []
+    columns: list[ColumnElement[Any]] = [stage.c.bad]
     for fld in spec.fields:
         if fld.db is None:
             continue
