@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from shared.access.audit import record_audit
 from shared.access.tokens import create_token, list_tokens, revoke_token
 from shared.access.users import create_user, list_users, update_user
 from shared.core.db import SessionFactory, make_engine, make_session_factory, read_session
@@ -19,8 +18,9 @@ from shared.core.migrate import upgrade
 from shared.core.settings import Settings
 from shared.core.vocabulary import ROLES
 from shared.imports.demo import load_demo
-from shared.imports.native import ImportSummary, import_bundle
+from shared.imports.native import ImportSummary
 from shared.imports.native.summary import FILE_FIELDS
+from shared.imports.oneroster_seed import SEED_WRITERS
 from shared.people.export import write_preferences_csv
 
 
@@ -73,28 +73,6 @@ def db_upgrade(context: Context) -> None:
     """Create or migrate the tables to the newest schema."""
     upgrade(context.engine)
     click.echo("database is up to date")
-
-
-@cli.group("import")
-def import_group() -> None:
-    """Load district data."""
-
-
-@import_group.command("csv")
-@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@pass_context
-def import_csv(context: Context, directory: Path) -> None:
-    """Import a native CSV bundle (all or nothing)."""
-    with context.factory.begin() as session:
-        summary = import_bundle(session, directory)
-        record_audit(
-            session,
-            username=None,
-            action="import.csv",
-            subject=str(directory),
-            detail=summary.as_dict(),
-        )
-    _echo_summary(summary)
 
 
 @cli.group()
@@ -240,10 +218,21 @@ def tokens_revoke(context: Context, token_id: int) -> None:
 @cli.command()
 @click.option("--students", type=click.IntRange(min=1), required=True)
 @click.option("--seed", type=int, default=1, show_default=True)
-@pass_context
-def seed(context: Context, students: int, seed: int) -> None:
-    """Load a synthetic district of about N students."""
-    with context.factory.begin() as session:
+@click.option("--format", "form", type=click.Choice(list(SEED_WRITERS)), default="native")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="the bundle's folder")
+@click.pass_context
+def seed(ctx: click.Context, students: int, seed: int, form: str, out: Path | None) -> None:
+    """Load a synthetic district of N students, or with --out only write it there as a bundle
+    of --format (oneroster needs --out)."""
+    if out is not None:
+        SEED_WRITERS[form](out, students, seed)
+        importer = "csv" if form == "native" else form
+        click.echo(f"wrote a {form} bundle of {students} students to {out}")
+        click.echo(f"import it with: cpb import {importer} {out}")
+        return
+    if form != "native":
+        raise click.UsageError(f"--format {form} only writes a bundle: give --out DIR")
+    with ctx.ensure_object(Context).factory.begin() as session:
         summary = load_demo(session, students=students, seed=seed)
     _echo_summary(summary)
 

@@ -3,7 +3,7 @@ web app, a worker and beat in one process (cli/embedded.py)."""
 
 import click
 
-from cli import embedded
+from cli import embedded, imports  # noqa: F401  (imports registers `cpb import`)
 from cli.commands import Context, cli, pass_context
 
 

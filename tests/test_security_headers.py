@@ -2,6 +2,8 @@
 each of its methods, signed in as a district admin and anonymous, the error pages and the static
 files; and no page holds anything the Content-Security-Policy would block."""
 
+import io
+import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from shared.core.db import SessionFactory
+from shared.imports.native.formats import PEOPLE
 from tests.support.district import District
 from tests.support.web import (
     add_district,
@@ -145,6 +148,15 @@ def path_values(client: FlaskClient, csrf: str) -> dict[str, Any]:
         headers={"X-CSRFToken": csrf},
     )
     assert schedule.status_code == 201, schedule.get_json()
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr("people.csv", ",".join(PEOPLE.columns) + "\n")
+    imported = client.post(
+        "/api/v1/imports",
+        data={"format": "native", "file": (io.BytesIO(bundle.getvalue()), "bundle.zip")},
+        headers={"X-CSRFToken": csrf},
+    )
+    assert imported.status_code == 202, imported.get_json()
     return {
         "batch_id": submitted.get_json()["id"],
         "filter_id": saved.get_json()["id"],
@@ -154,6 +166,7 @@ def path_values(client: FlaskClient, csrf: str) -> dict[str, Any]:
         "filename": "style.css",
         "username": "vera",  # not the admin, whose session the requests use
         "token_id": 1,
+        "import_id": imported.get_json()["id"],
     }
 
 

@@ -32,6 +32,10 @@ SERVED = {
     "/schedules/{scheduleId}": {"get", "patch", "delete"},
     "/schedules/{scheduleId}/runs": {"get"},
     "/schedules/{scheduleId}/run": {"post"},
+    "/imports": {"get", "post"},
+    "/imports/{importId}": {"get"},
+    "/imports/{importId}/quarantine.csv": {"get"},
+    "/defaults": {"get", "put"},
     "/openapi.json": {"get"},
 }
 PATH_PARAMETER = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>")

@@ -69,6 +69,16 @@ RULES: Final[dict[str, dict[str, Roles]]] = {
     "api.edit_household_preferences": {"PATCH": WRITERS},
     "api.preferences_csv": {"GET": DISTRICT_READERS},  # the whole district
     "api.list_audit": {"GET": DISTRICT_ADMINS},
+    # imports change the whole district; their reports name addresses of the whole district
+    "api.create_import": {"POST": DISTRICT_ADMINS},
+    "api.list_imports": {"GET": DISTRICT_READERS},
+    "api.get_import": {"GET": DISTRICT_READERS},
+    "api.import_quarantine_csv": {"GET": DISTRICT_READERS},
+    "api.get_defaults": {"GET": SIGNED_IN},
+    "api.put_defaults": {"PUT": DISTRICT_ADMINS},
+    "imports.index": {"GET": DISTRICT_READERS, "POST": DISTRICT_ADMINS},
+    "imports.show": {"GET": DISTRICT_READERS},
+    "imports.defaults": {"GET": SIGNED_IN, "POST": DISTRICT_ADMINS},
     "batches.home": {"GET": SIGNED_IN},
     "batches.history": {"GET": SIGNED_IN},
     "batches.show": {"GET": SIGNED_IN},

@@ -57,11 +57,13 @@ def cancel(batch_id: int, principal: Principal) -> Submitted:
 
 
 def _sent(submitted: Submitted) -> Submitted:
-    _send(submitted.messages)
+    send(submitted.messages)
     return submitted
 
 
-def _send(messages: Sequence[Message]) -> None:
+def send(messages: Sequence[Message]) -> None:
+    """Enqueue messages after their transaction committed; a refusal is logged (the sweeper
+    sends a queued batch's plan again)."""
     enqueue = services().enqueue
     for message in messages:
         try:

@@ -5,13 +5,13 @@ from sqlalchemy.orm import Session
 
 from shared.access.reach import batch_reach, ensure_batch_allowed, reach_of
 from shared.core.errors import NotFound
-from shared.core.vocabulary import BatchStatus
+from shared.core.vocabulary import BatchKind, BatchStatus
 from shared.models import Batch, User
 
 
 def get_batch(session: Session, batch_id: int) -> Batch:
     batch = session.get(Batch, batch_id)
-    if batch is None:
+    if batch is None or batch.kind == BatchKind.IMPORT:  # an import job's place in the order
         raise NotFound(f"no batch {batch_id}")
     return batch
 
@@ -32,7 +32,9 @@ def list_batches(
     user: User | None = None,
 ) -> tuple[list[Batch], int]:
     """A page of the batches the user may see, newest first, and how many there are."""
-    query = select(Batch).where(batch_reach(reach_of(session, user)))
+    query = select(Batch).where(
+        Batch.kind != BatchKind.IMPORT, batch_reach(reach_of(session, user))
+    )
     if status is not None:
         query = query.where(Batch.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

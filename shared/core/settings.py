@@ -40,6 +40,8 @@ class Settings:
     # How many reverse proxies in front of the web app to trust for X-Forwarded-For/-Proto
     # (0: none; the client's address is the connection's).
     proxy_hops: int = 0
+    # The largest upload an import takes, in bytes (a zip; what it unpacks to is limited too).
+    import_max_bytes: int = 256 * 2**20
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -75,6 +77,7 @@ class Settings:
             session_idle_minutes=_positive_int(env, "CPB_SESSION_IDLE_MINUTES", 30),
             session_max_hours=_positive_int(env, "CPB_SESSION_MAX_HOURS", 12),
             proxy_hops=_whole_number(env, "CPB_PROXY_HOPS", 0),
+            import_max_bytes=_positive_int(env, "CPB_IMPORT_MAX_BYTES", 256 * 2**20),
         )
 
     @property

@@ -136,3 +136,10 @@ class RunStatus(StrEnum):
     RAN = "ran"
     SKIPPED = "skipped"
     FAILED = "failed"
+
+
+class ImportFormat(StrEnum):
+    """The bundles an import reads: the product's own CSV files, or OneRoster 1.1 / 1.2 CSV."""
+
+    NATIVE = "native"
+    ONEROSTER = "oneroster"

@@ -6,12 +6,13 @@ a few emancipated seniors, staff with district assignments (some of them parents
 addresses with gaps, and existing preferences, some of them set by guardians. Dates follow the
 school year of `today`: the current calendars contain it or start next, so that "current"
 enrollments exist whenever it runs. Rows are streamed to the files as they are made, so a
-million students take a few minutes and little memory.
+million students take a few minutes and little memory, and other writers can take the same rows.
 """
 
 import csv
 import random
 import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -62,6 +63,8 @@ PROFILES = tuple(
 )
 _CELLS = [tuple("1" if mask >> k & 1 else "0" for k in range(len(REASONS))) for mask in range(256)]
 _SETS = ["|".join(r for k, r in enumerate(REASONS) if mask >> k & 1) for mask in range(256)]
+RowSink = Callable[[Sequence[Any]], object]
+CHANNELS = ("homePhone", "workPhone", "cellPhone", "email", "secondaryEmail")
 
 
 @dataclass(frozen=True)
@@ -77,14 +80,15 @@ def write_demo_bundle(
     """Write all nine files of a district of exactly `students` students to `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        writers = {}
+        sinks = {}
         for spec in SPECS:
             stream = stack.enter_context(
                 (directory / spec.name).open("w", encoding="utf-8", newline="", buffering=1 << 20)
             )
-            writers[spec.name] = csv.writer(stream)
-            writers[spec.name].writerow(spec.columns)
-        _DistrictWriter(writers, random.Random(seed), today or date.today()).write(students)
+            writer = csv.writer(stream)
+            writer.writerow(spec.columns)
+            sinks[spec.name.removesuffix(".csv")] = writer.writerow
+        District(sinks, seed, today or date.today()).write(students)
 
 
 def load_demo(
@@ -96,10 +100,14 @@ def load_demo(
         return import_bundle(session, Path(folder))
 
 
-class _DistrictWriter:
-    def __init__(self, writers: dict[str, Any], rng: random.Random, today: date) -> None:
-        self.rows = {name.removesuffix(".csv"): writer.writerow for name, writer in writers.items()}
-        self.rng = rng
+class District:
+    """Makes the native rows, in the order of the files' references, each handed to the sink of
+    its file (`people`, ...: the name without `.csv`), so that other formats translate the very
+    same district (shared.imports.oneroster_seed)."""
+
+    def __init__(self, sinks: Mapping[str, RowSink], seed: int, today: date) -> None:
+        self.rows = sinks
+        self.rng = random.Random(seed)
         # The current school year is the one containing today, or the next one in summer.
         year = today.year if (today.month, today.day) > (6, 5) else today.year - 1
         self.years = [(y, f"{y}-{(y + 1) % 100:02d}") for y in (year - 1, year)]
@@ -109,13 +117,17 @@ class _DistrictWriter:
         self.schools: list[list[_School]] = [[], [], []]
         self.counters = {"G": 0, "S": 0, "E": 0, "H": 0, "phone": 0, "staff": 0}
 
-    def write(self, students: int) -> None:
+    def write(self, students: int, settled: Callable[[], object] = lambda: None) -> None:
+        """`settled` is called after each staff member and each family, once every row about
+        their people is made: a translator holds no more than one family."""
         self._schools(students)
         for _ in range(students // 15 + 3):
             self._staff_member()
+            settled()
         written = 0
         while written < students:
             written += self._family(min(self._pick(CHILDREN), students - written))
+            settled()
 
     def _pick(self, options: Any) -> Any:
         return options[self.rng.randrange(len(options))]
@@ -178,24 +190,17 @@ class _DistrictWriter:
         staff_number = f"{self._next('staff'):06d}" if staff else ""
         self.rows["people"]((ext_id, first, last, student_number, staff_number, *addresses))
         guardian_odds = 0.2 if kind == "G" else 0.0
-        for channel, address in zip(
-            ("homePhone", "workPhone", "cellPhone", "email", "secondaryEmail"),
-            addresses,
-            strict=True,
-        ):
+        for channel, address in zip(CHANNELS, addresses, strict=True):
             if address:
                 self._preference("person", ext_id, channel, address, guardian_odds)
         return ext_id
 
-    def _preference(
-        self, kind: str, ext_id: str, channel: str, address: str, guardian_odds: float
-    ) -> None:
+    def _preference(self, kind: str, ext_id: str, channel: str, address: str, odds: float) -> None:
+        """A preference row, whose guardian set is not empty with `odds`."""
         if not self._chance(0.8):
             return  # left to the import's default row: all off
         mask = self._pick(PROFILES)
-        guardian = (
-            self.rng.getrandbits(8) & self.rng.getrandbits(8) if self._chance(guardian_odds) else 0
-        )
+        guardian = self.rng.getrandbits(8) & self.rng.getrandbits(8) if self._chance(odds) else 0
         self.rows["preferences"]((kind, ext_id, channel, address, *_CELLS[mask], _SETS[guardian]))
 
     def _staff_member(self, person: str | None = None) -> None:
@@ -229,11 +234,8 @@ class _DistrictWriter:
             if staff:
                 self._staff_member(guardians[-1])
         apart = len(guardians) == 2 and self._chance(0.12)
-        homes = (
-            [self._household(last, [g]) for g in guardians]
-            if apart
-            else [self._household(last, guardians)]
-        )
+        groups = [[g] for g in guardians] if apart else [guardians]
+        homes = [self._household(last, group) for group in groups]
         contact = None
         if self._chance(0.12):
             contact = self._person("G", self._pick(FIRST_NAMES), last, (0.6, 0.1, 0.8, 0.5, 0.0))

@@ -41,7 +41,8 @@ class Finding:
         return shown(self.value)
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.column}: {self.shown_value}: {self.why}"
+        value = f"{self.shown_value}: " if self.value else ""
+        return f"{self.file}:{self.line}: {self.column}: {value}{self.why}"
 
 
 def shown(value: str) -> str:

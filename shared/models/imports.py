@@ -30,6 +30,10 @@ class ImportJob(Base):
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     quarantined: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
+    # The structural problems that stopped it (`file:line: column: what is wrong`), or why its
+    # worker could not run it; empty if it succeeded.
+    errors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    version: Mapped[str | None] = mapped_column(String(8))  # OneRoster's
 
 
 class ImportFinding(Base):

@@ -6,12 +6,13 @@ values; a channel with no preference row shows every reason off, set by default.
 are listed once per membership, with its dates, so that the caller judges what is active.
 """
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.core.contract import View
+from shared.core.contract import View, omitted
 from shared.core.errors import NotFound
 from shared.core.grids import ByPersonalChannel, ByReason
 from shared.core.vocabulary import (
@@ -23,7 +24,7 @@ from shared.core.vocabulary import (
     SETTER_DEFAULT,
     setter_name,
 )
-from shared.models import Household, HouseholdMember, Person, preferences
+from shared.models import Household, HouseholdMember, Person, QuarantinedAddress, preferences
 from shared.models.preferences import SETTER_COLUMNS
 
 Stored = tuple[int, tuple[int, ...]]  # mask, setters
@@ -38,10 +39,20 @@ class ReasonSetters(ByReason[str]):
     """Per reason, who set the value last: default, import, guardian, staff or batch:<id>."""
 
 
+class QuarantinedView(View):
+    """The address the last import gave this channel and quarantined (it was imported as no
+    address, and a stored address stayed): what it was, why, and where it came from."""
+
+    value: str
+    why: str
+    source: str
+
+
 class ChannelPreferences(View):
     address: str | None  # None: the person has no address on this channel
     values: ReasonValues
     setters: ReasonSetters
+    quarantined: QuarantinedView | None = omitted()
 
 
 class PersonChannels(ByPersonalChannel[ChannelPreferences]):
@@ -54,6 +65,7 @@ class HouseholdPreferences(View):
     phone: str | None
     values: ReasonValues
     setters: ReasonSetters
+    quarantined: QuarantinedView | None = omitted()
 
 
 class HouseholdMembership(HouseholdPreferences):
@@ -76,12 +88,15 @@ def person_preferences(session: Session, ext_id: str) -> PersonPreferences:
     if person is None:
         raise NotFound(f"no person {ext_id!r}")
     stored = _stored(session, [person.id], personal=True)
+    held = _quarantined(session, person.id, PERSONAL_CHANNELS)
     channels = {}
     for channel in PERSONAL_CHANNELS:
         name = CHANNELS[channel]
         address = getattr(person, ADDRESS_COLUMN[name]) or None
         values, setters = _reasons(stored.get((person.id, channel)))
-        channels[name] = ChannelPreferences(address=address, values=values, setters=setters)
+        channels[name] = ChannelPreferences(
+            address=address, values=values, setters=setters, quarantined=held.get(channel)
+        )
     return PersonPreferences(
         person_id=person.ext_id,
         first_name=person.first_name,
@@ -103,7 +118,28 @@ def household_preferences(session: Session, ext_id: str) -> HouseholdPreferences
         phone=household.phone or None,
         values=values,
         setters=setters,
+        quarantined=_quarantined(session, household.id, [HOUSEHOLD_PHONE]).get(HOUSEHOLD_PHONE),
     )
+
+
+def _quarantined(
+    session: Session, subject_id: int, channels: Sequence[int]
+) -> dict[int, QuarantinedView]:
+    rows = session.execute(
+        select(
+            QuarantinedAddress.channel,
+            QuarantinedAddress.value,
+            QuarantinedAddress.why,
+            QuarantinedAddress.source,
+        ).where(
+            QuarantinedAddress.subject_id == subject_id,
+            QuarantinedAddress.channel.in_(channels),
+        )
+    )
+    return {
+        channel: QuarantinedView(value=value, why=why, source=source)
+        for channel, value, why, source in rows
+    }
 
 
 def _households(session: Session, person_id: int) -> list[HouseholdMembership]:

@@ -153,6 +153,7 @@ def sample_requests(app: Flask, ids: dict[str, int]) -> dict[tuple[str, str], st
             "filename": "style.css",
             "filter_id": ids["own_filter"],
             "schedule_id": 1,  # refused or not by role before it is looked up
+            "import_id": 1,
         }
         path = adapter.build(rule.endpoint, {k: values[k] for k in rule.arguments})
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:

@@ -78,7 +78,8 @@ def test_request_bodies_refuse_unknown_fields(document: dict[str, Any]):
 
     for path, method, operation in operations(document):
         if "requestBody" in operation:
-            body = resolved(operation["requestBody"]["content"]["application/json"]["schema"])
+            (content,) = operation["requestBody"]["content"].values()  # JSON, or a multipart upload
+            body = resolved(content["schema"])
             for each in body.get("oneOf", [body]):  # a tagged body: each of its models
                 assert resolved(each)["additionalProperties"] is False, (method, path)
 

@@ -10,7 +10,17 @@ needs none (a browser never adds that header on its own); web/access.py checks t
 from flask import Blueprint
 from flask_wtf.csrf import CSRFProtect
 
-from web.api import audit, batches, changes, filters, health, openapi, people, schedules
+from web.api import (
+    audit,
+    batches,
+    changes,
+    filters,
+    health,
+    imports,
+    openapi,
+    people,
+    schedules,
+)
 from web.api.routes import api
 
 MODULES = (
@@ -21,6 +31,7 @@ MODULES = (
     people,
     filters,
     schedules,
+    imports,
     openapi,
 )  # each declares its routes
 

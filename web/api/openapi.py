@@ -20,7 +20,7 @@ ERROR_ANSWERS: Final = {
     403: "The user's role, or their reach, does not allow it",
     404: "No such resource, or an id out of range",
     409: "Not possible in the resource's state; the message says why",
-    413: "The body is larger than 8 MiB",
+    413: "The body is larger than 8 MiB (an import's upload: than CPB_IMPORT_MAX_BYTES)",
 }
 SECURITY_SCHEMES: Final = {
     "bearerAuth": {"type": "http", "scheme": "bearer"},
@@ -128,6 +128,23 @@ def _operation(operation: Operation, schemas: Schema, by_endpoint: dict[str, Ope
             "required": operation.body_required,
             "content": {JSON: {"schema": _ref(operation.body.__name__)}},
         }
+    if operation.upload:
+        described["requestBody"] = {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": list(operation.upload),
+                        "properties": {
+                            name: {**schema, "description": description}
+                            for name, (schema, description) in operation.upload.items()
+                        },
+                    }
+                }
+            },
+        }
     if operation.public:
         described["security"] = []
     return described
@@ -197,6 +214,8 @@ def _error_statuses(operation: Operation) -> list[int]:
     statuses = set(operation.errors)
     if operation.body is not None or operation.query is not None or operation.headers:
         statuses.add(400)
+    if operation.upload:
+        statuses |= {400, 413}
     if not operation.public:
         statuses |= {401, 403}
     if operation.path_parameters:

@@ -92,6 +92,9 @@ class Operation:
     links: tuple[Link, ...] = ()
     headers: tuple[Header, ...] = ()
     public: bool = False
+    # A multipart/form-data upload: form field -> (JSON schema, description); the view reads
+    # request.files and request.form itself.
+    upload: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
 
     @property
     def path(self) -> str:

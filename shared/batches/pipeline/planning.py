@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from shared.batches.pipeline.targets import target_ids
 from shared.batches.request import Scope
 from shared.core.db import is_sqlite, rowcount
-from shared.core.vocabulary import ACTIVE_STATUSES, CHANNELS, HOUSEHOLD_PHONE
+from shared.core.vocabulary import ACTIVE_STATUSES, CHANNELS, HOUSEHOLD_PHONE, BatchKind
 from shared.filters.matching import active, has_active_assignment
 from shared.models import (
     Batch,
@@ -34,7 +34,10 @@ def plan_batch(session: Session, batch_id: int, chunk_size: int) -> bool:
     if not is_sqlite(session):
         # Sorting and grouping a million targets spills to disk at the default 4 MB.
         session.execute(text(f"SET LOCAL work_mem = '{PLAN_WORK_MEM}'"))
-    if batch.undo_of is not None:
+    if batch.kind == BatchKind.IMPORT:  # the import is one chunk (pipeline.import_chunk)
+        batch.targets, batch.chunks_total = 0, 1
+        session.add(BatchChunk(batch_id=batch.id, chunk_no=0, done=False))
+    elif batch.undo_of is not None:
         _plan_undo(session, batch, batch.undo_of)
     else:
         _plan_targets(session, batch, chunk_size)

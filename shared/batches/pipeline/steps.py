@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 from shared.batches.pipeline import messages
 from shared.batches.pipeline.chunk_apply import apply_chunk
 from shared.batches.pipeline.chunk_undo import undo_chunk
+from shared.batches.pipeline.import_chunk import run_import_chunk
 from shared.batches.pipeline.messages import Message
 from shared.batches.pipeline.planning import plan_batch
 from shared.batches.result import add_into, result_table, zero_matrix
 from shared.batches.rules import moved
-from shared.core.vocabulary import ACTIVE_STATUSES, BatchStatus
-from shared.models import Batch, BatchChunk
+from shared.core.vocabulary import ACTIVE_STATUSES, BatchKind, BatchStatus
+from shared.models import Batch, BatchChunk, ImportJob
 
 
 def plan(session: Session, batch_id: int, chunk_size: int, now: datetime) -> list[Message]:
@@ -85,7 +86,9 @@ def run_chunk(session: Session, batch_id: int, chunk_no: int, now: datetime) -> 
     )
     if chunk is None or chunk.done:
         return False
-    if batch.undo_of is not None:
+    if batch.kind == BatchKind.IMPORT:
+        run_import_chunk(session, batch, now)
+    elif batch.undo_of is not None:
         chunk.counts, chunk.kept = undo_chunk(session, batch_id, batch.undo_of, chunk_no)
     else:
         chunk.counts, chunk.kept = apply_chunk(
@@ -224,6 +227,13 @@ def _enqueue_chunks(
 
 
 def _finalize(session: Session, batch: Batch, now: datetime, status: BatchStatus) -> None:
+    if batch.kind == BatchKind.IMPORT:
+        errors = session.scalar(select(ImportJob.errors).where(ImportJob.batch_id == batch.id))
+        if errors and status == BatchStatus.SUCCEEDED:
+            status = BatchStatus.FAILED
+        batch.status = moved(batch.status, status)
+        batch.finished_at = now
+        return
     changed, kept = zero_matrix(), zero_matrix()
     for chunk_changed, chunk_kept in session.execute(
         select(BatchChunk.counts, BatchChunk.kept).where(

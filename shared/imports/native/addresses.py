@@ -17,11 +17,11 @@ import re
 import unicodedata
 from typing import Final
 
+from shared.core.spreadsheet import FORMULA_STARTS
 from shared.imports.native.cells import CellError, Kind
 
 EMAIL_LENGTH: Final = 254
 PHONE_LENGTH: Final = 32
-FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 _EMAIL = re.compile(r"[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+")
 _PHONE = re.compile(r"\+?[0-9 ().-]*[0-9][0-9 ().-]*")

@@ -7,7 +7,6 @@ value, why, and where it came from.
 
 from collections.abc import Iterable
 from datetime import datetime
-
 from typing import cast
 
 from sqlalchemy import Table, delete, insert, select

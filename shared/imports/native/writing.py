@@ -58,10 +58,10 @@ def upsert(session: Session, spec: FileSpec, rows: int) -> FileCounts:
     not, from the `rows` staged rows of the file."""
     assert spec.table is not None
     table = spec.table
-    source = _source(spec)
+    source = staged_rows(spec)
     keys = [fld.db for fld in spec.fields if fld.column in spec.key and fld.db]
     values = [fld.db for fld in spec.fields if fld.column not in spec.key and fld.db]
-    same_key = _same_key(spec, table, source)
+    key_matches = same_key(spec, table, source)
     new: dict[str, ColumnElement[Any]] = {name: source.c[name] for name in values}
     for k, fld in enumerate(spec.fields):
         if fld.quarantine and fld.db:  # a quarantined address keeps the stored one
@@ -69,24 +69,24 @@ def upsert(session: Session, spec: FileSpec, rows: int) -> FileCounts:
                 (source.c.bad.bitwise_and(1 << k) != 0, table.c[fld.db]), else_=source.c[fld.db]
             )
     changed = or_(*(table.c[name].is_distinct_from(new[name]) for name in values))
-    conditions = [same_key, changed]
+    conditions = [key_matches, changed]
     if len(keys) > 1:  # a key with an empty cell is not unique in the table: take its first row
         earlier = table.alias("earlier")
         conditions.append(
-            ~exists().where(earlier.c.id < table.c.id, _same_key(spec, earlier, table))
+            ~exists().where(earlier.c.id < table.c.id, same_key(spec, earlier, table))
         )
     updated = rowcount(
         session,
         update(table).where(*conditions).values(new),
     )
     new_rows = select(*(source.c[name] for name in keys + values)).where(
-        ~exists().where(_same_key(spec, table, source))
+        ~exists().where(same_key(spec, table, source))
     )
     inserted = rowcount(session, insert(table).from_select(keys + values, new_rows))
     return FileCounts(inserted, updated, rows - inserted - updated)
 
 
-def _source(spec: FileSpec) -> Subquery:
+def staged_rows(spec: FileSpec) -> Subquery:
     """The staged rows as the table's columns: references joined to their ids."""
     stage = staging(spec)
     joined: Any = stage
@@ -107,7 +107,7 @@ def _source(spec: FileSpec) -> Subquery:
     return select(*columns).select_from(joined).subquery()
 
 
-def _same_key(spec: FileSpec, table: Any, other: Any) -> ColumnElement[bool]:
+def same_key(spec: FileSpec, table: Any, other: Any) -> ColumnElement[bool]:
     """An empty cell of the key matches an empty one."""
     return and_(
         *(

@@ -53,6 +53,8 @@ def upgrade() -> None:
         sa.Column("report", sa.JSON(), nullable=True),
         sa.Column("quarantined", sa.Integer(), nullable=False),
         sa.Column("skipped", sa.Integer(), nullable=False),
+        sa.Column("errors", sa.JSON(), nullable=False),
+        sa.Column("version", sa.String(length=8), nullable=True),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["batches.id"], name=op.f("fk_imports_batch_id_batches")
         ),
