@@ -60,8 +60,12 @@ def test_upload_a_oneroster_zip_and_read_its_report(page: Any, tmp_path: Path):
     page.wait_for_url("**/imports/1")
     # The page reloads itself every 3 s until the import has finished.
     expect(page.locator("#import-status")).to_have_text("Succeeded", timeout=30_000)
-    assert page.locator("#import-findings-count").inner_text().startswith(
-        "1 address quarantined (imported as no address; a stored address stays), 1 row skipped."
+    assert (
+        page.locator("#import-findings-count")
+        .inner_text()
+        .startswith(
+            "1 address quarantined (imported as no address; a stored address stays), 1 row skipped."
+        )
     )
     people = texts(page.locator("#import-files tbody tr").filter(has_text="people.csv"))
     assert people == ["people.csv 8 0 0 0"]

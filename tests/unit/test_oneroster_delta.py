@@ -179,3 +179,18 @@ def test_an_extension_role_is_no_role(tmp_path: Path) -> None:
     assert written["districtAssignments.csv"] == (
         "personId,schoolId,title,startDate,endDate\nu-a500,,administrator,,\n"
     )
+
+
+def test_two_orgs_that_are_not_schools_give_one_district_level_assignment(tmp_path: Path) -> None:
+    orgs = fixture_text("v1p1", "orgs.csv") + "d2,,,Lakeside Adult Education,local,,d1\n"
+    users = fixture_text("v1p1", "users.csv").replace(
+        "true,d1,administrator", 'true,"d1,d2,s2",administrator'
+    )
+    _, written = run(bundle(tmp_path, files={"orgs.csv": orgs, "users.csv": users}), tmp_path)
+
+    assert written["districtAssignments.csv"] == (
+        "personId,schoolId,title,startDate,endDate\n"
+        "u-t400,s1,teacher,,\n"
+        "u-a500,,administrator,,\n"
+        "u-a500,s2,administrator,,\n"
+    )

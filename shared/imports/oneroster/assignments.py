@@ -1,6 +1,6 @@
 """districtAssignments.csv: a staff role at an org becomes an assignment at that org if it is a
 school, or at district level (no school) for any other org. The title is the role as the
-OneRoster specification spells it (`teacher`, `siteAdministrator`)."""
+OneRoster standard spells it (`teacher`, `siteAdministrator`)."""
 
 from shared.imports.native.formats import DISTRICT_ASSIGNMENTS
 from shared.imports.oneroster.orgs import Orgs

@@ -39,14 +39,14 @@ class Written:
 
     people_lines: "array[int]" = field(default_factory=lambda: array("l"))  # per native line
     links: set[int] = field(default_factory=set)
-    family_names: dict[int, str] = field(default_factory=dict)  # of parents and guardians
+    family_names: list[str] = field(default_factory=list)  # by user: of parents and guardians
 
 
 def write_people(source: Source, users: Users, output: Output, notes: Report) -> Written:
     """people.csv, one row per user not dropped, in file order; `people_lines` holds the
     users.csv line of each line written after the header (a row spanning lines counts each)."""
     people = output.open(PEOPLE)
-    written = Written()
+    written = Written(family_names=[""] * len(users.ids))
     order = source.positions.get("agentSourcedIds", -1)
     family_names: dict[str, str] = {}  # each family name held once, however many share it
     for line, cells in source.rows(quiet=True):

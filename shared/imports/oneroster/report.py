@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 # The OneRoster files the translation reads, in the order it reads them: a file refers only to
-# files before it (roles.csv and users.csv to each other's rows, see users.py and roles.py).
+# files before it.
 FILES: Final = (
     "manifest.csv",
     "orgs.csv",

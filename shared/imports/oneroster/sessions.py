@@ -58,6 +58,10 @@ class Sessions:
     year_at: dict[int, int] = field(default_factory=dict)  # session -> its place in years
     resolved: dict[int, int | str] = field(default_factory=dict)
 
+    def add_year(self, year: Year) -> None:
+        self.year_at[year.session] = len(self.years)
+        self.years.append(year)
+
     def year_of(self, term: int) -> int | str:
         """The place in `years` of the school year above session `term` (itself, if it is
         one), or what stops the way up: a parent not in the file, a cycle, or the top."""
@@ -104,28 +108,29 @@ def read_sessions(source: Source | None) -> Sessions:
         kind = enum(type_cell, SESSION_TYPES)
         if kind is None and (type_cell or state != DELETED):
             source.problem(line, "type", _type_problem(type_cell))
+        index = len(sessions.ids)
+        ids[sourced_id] = index
+        sessions.ids.append(sourced_id)
+        sessions.lines.append(line)
+        active = state != DELETED
+        sessions.parents.append(parent if active else "")
+        if not active:  # a session to be deleted is only an id: a delta may give no more
+            if kind == "schoolYear":
+                sessions.add_year(Year(index, title, "", "", "", active=False))
+            continue
         period = []
         for column, cell in (("startDate", start), ("endDate", end)):
             value = dates.read(cell)
             if value is None:
                 source.problem(line, column, date_problem(cell))
             period.append(value or "")
-        index = len(sessions.ids)
-        ids[sourced_id] = index
-        sessions.ids.append(sourced_id)
-        sessions.lines.append(line)
-        sessions.parents.append(parent)
         if kind == "schoolYear":
-            active = state != DELETED
+            if (problem := cell_problem(CALENDARS.field("name"), title)) is not None:
+                source.problem(line, "title", problem)
             label = school_year(year_cell)
-            if active:  # a year to be deleted is only an id: a delta may give no more
-                if (problem := cell_problem(CALENDARS.field("name"), title)) is not None:
-                    source.problem(line, "title", problem)
-                if label is None:
-                    source.problem(line, "schoolYear", _year_problem(year_cell))
-            sessions.year_at[index] = len(sessions.years)
-            year = Year(index, title, label or "", period[0], period[1], active)
-            sessions.years.append(year)
+            if label is None:
+                source.problem(line, "schoolYear", _year_problem(year_cell))
+            sessions.add_year(Year(index, title, label or "", period[0], period[1], active=True))
     if source.complete:
         sessions.found = Found(NAME, ids, True, True)
         for index, parent in enumerate(sessions.parents):

@@ -93,7 +93,7 @@ def _translate(folder: Path, manifest: Manifest, output: Output, report: Report)
     users_source = reading(users.NAME, users.COLUMNS[version])
     roles_source = reading(roles.NAME, roles.COLUMNS)
     assignments = None
-    if (version == "1.1" and users_source) or roles_source:
+    if (version == "1.1" and users_source is not None) or roles_source is not None:
         assignments = Assignments(output, the_orgs)
     the_users = users.read_users(
         users_source, version, manifest.delta(users.NAME), the_orgs, assignments

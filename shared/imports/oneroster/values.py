@@ -1,6 +1,6 @@
 """How the cells of a OneRoster file are read: statuses, enumerations, lists and dates.
 
-Enumerations are compared without regard to case and given back as the specification spells
+Enumerations are compared without regard to case and given back as the OneRoster standard spells
 them; a value starting with `ext:` is an extension the product does not know, and reads as
 EXTENSION. A date column takes a date, or a date-time whose date part is kept.
 """
@@ -53,7 +53,7 @@ def status_problem(cell: str) -> str:
 
 
 def enum(cell: str, words: dict[str, str]) -> str | None:
-    """The word as the specification spells it, EXTENSION for an `ext:` value, or None."""
+    """The word as the OneRoster standard spells it, EXTENSION for an `ext:` value, or None."""
     if cell[:4].lower() == EXTENSION:
         return EXTENSION
     return words.get(cell.lower())
