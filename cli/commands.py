@@ -31,6 +31,9 @@ class Context:
         self.settings = Settings.from_env()
         self.engine = make_engine(self.settings.database_url, role="cpb-cli")
         self._factory: SessionFactory | None = None
+        current = click.get_current_context(silent=True)
+        if current is not None:  # its connections closed when the command ends
+            current.find_root().call_on_close(self.engine.dispose)
 
     @property
     def factory(self) -> SessionFactory:

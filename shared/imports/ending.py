@@ -4,7 +4,8 @@ A bulk file gives the full state of what it covers: a link row (relationship, ho
 membership, district assignment, enrollment) in the database that the bundle's bulk file no
 longer gives ends on the import's date, and so do all the links of a person that a bulk
 users.csv no longer holds (the person record stays). A delta file's `tobedeleted` rows end the
-same way, one by one. Nothing is deleted, and a row that returns in a later file is opened again
+same way, one by one (a user's links, a student's enrollment in a calendar, a staff role's
+assignment). Nothing is deleted, and a row that returns in a later file is opened again
 by the import's upsert (its end date becomes the file's again).
 
 Ending sets the end date of a link still active on that date (no end date, or a later one); so
@@ -16,7 +17,7 @@ from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.core.db import rowcount
@@ -32,7 +33,7 @@ from shared.imports.native.formats import (
 from shared.imports.native.queries import chunked
 from shared.imports.native.staging import staging
 from shared.imports.native.writing import same_key, staged_rows
-from shared.models import Calendar
+from shared.models import Calendar, School
 
 LINK_FILES: tuple[FileSpec, ...] = (
     HOUSEHOLD_MEMBERS,
@@ -49,6 +50,7 @@ def end_links(
     bulk: Collection[str],
     ended_people: Iterable[str],
     ended_enrollments: Iterable[tuple[str, str]],
+    ended_assignments: Iterable[tuple[str, str, str]] = (),
     today: date,
 ) -> dict[str, int]:
     """End what the bundle no longer holds; returns how many rows ended, per native file."""
@@ -67,6 +69,8 @@ def end_links(
             ended[spec.name] += _end_of_people(session, spec, people, today)
     for pairs in chunked(ended_enrollments, 100):
         ended[ENROLLMENTS.name] += _end_enrollments(session, pairs, today)
+    for triples in chunked(ended_assignments, 100):
+        ended[DISTRICT_ASSIGNMENTS.name] += _end_assignments(session, triples, today)
     return ended
 
 
@@ -119,4 +123,26 @@ def _end_enrollments(session: Session, pairs: list[tuple[str, str]], today: date
             or_(*((table.c.person_id == p) & (table.c.calendar_id == c) for p, c in wanted)),
         )
         .values(end_date=today),
+    )
+
+
+def _end_assignments(session: Session, triples: list[tuple[str, str, str]], today: date) -> int:
+    """The active assignments of each (person, school or "" for none, title), whatever their
+    start date."""
+    assert DISTRICT_ASSIGNMENTS.table is not None
+    table = DISTRICT_ASSIGNMENTS.table
+    schools = School.__table__
+    wanted = []
+    for person, school, title in triples:
+        person_id = select(PERSONS.c.id).where(PERSONS.c.ext_id == person).scalar_subquery()
+        at_school = (
+            table.c.school_id.is_(None)
+            if not school
+            else table.c.school_id
+            == select(schools.c.id).where(schools.c.ext_id == school).scalar_subquery()
+        )
+        wanted.append(and_(table.c.person_id == person_id, at_school, table.c.title == title))
+    return rowcount(
+        session,
+        update(table).where(_active(table, today), or_(*wanted)).values(end_date=today),
     )

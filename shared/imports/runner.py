@@ -108,6 +108,7 @@ def run_import(
                     bulk=translation.bulk,
                     ended_people=translation.ended_people,
                     ended_enrollments=translation.ended_enrollments,
+                    ended_assignments=translation.ended_assignments,
                     today=today,
                 )
             )

@@ -9,6 +9,7 @@ from tests.unit.test_oneroster_fixtures import (
     bundle,
     expected,
     fixture_text,
+    problems,
     run,
 )
 
@@ -122,29 +123,41 @@ def test_1_2_assignments_are_the_full_state_only_with_users_and_roles_in_bulk(
 ) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    roles_delta = bundle(tmp_path / "a", "v1p2", {"manifest.csv": _mode("v1p2", roles="delta")})
+    both_delta = _mode("v1p2", users="delta", roles="delta")
     users_delta = bundle(tmp_path / "b", "v1p2", {"manifest.csv": _mode("v1p2", users="delta")})
+    roles_delta = bundle(tmp_path / "a", "v1p2", {"manifest.csv": both_delta})
 
     with_roles_delta, _ = run(roles_delta, tmp_path / "a")
     with_users_delta, _ = run(users_delta, tmp_path / "b")
 
-    assert with_roles_delta.bulk == EVERY_NATIVE - {"districtAssignments.csv"}
+    assert with_roles_delta.bulk == frozenset({"enrollments.csv"})
     assert with_users_delta.bulk == frozenset({"enrollments.csv"})
 
 
-def test_a_role_to_be_deleted_gives_nothing(tmp_path: Path) -> None:
+def test_a_bulk_users_file_needs_its_roles_in_bulk(tmp_path: Path) -> None:
+    """Read with only some of its roles, a bulk users.csv would take the others away."""
+    manifest = _mode("v1p2", roles="delta")
+    line = manifest.splitlines().index("file.roles,delta") + 1
+    assert problems(bundle(tmp_path, "v1p2", {"manifest.csv": manifest}), tmp_path) == [
+        f"manifest.csv:{line}: value: file.roles is delta, but file.users is bulk: a bulk "
+        "users.csv needs every role, so roles.csv must be bulk too"
+    ]
+
+
+def test_a_staff_role_to_be_deleted_in_a_delta_ends_its_assignment(tmp_path: Path) -> None:
     roles = fixture_text("v1p2", "roles.csv").replace("r9,,", "r9,tobedeleted,")
     files: dict[str, str | None] = {
-        "manifest.csv": _mode("v1p2", roles="delta"),
+        "manifest.csv": _mode("v1p2", users="delta", roles="delta"),
         "roles.csv": roles,
     }
-    _, written = run(bundle(tmp_path, "v1p2", files), tmp_path)
+    translation, written = run(bundle(tmp_path, "v1p2", files), tmp_path)
 
     assert written["districtAssignments.csv"] == (
         "personId,schoolId,title,startDate,endDate\n"
         "u-t400,s1,teacher,2025-08-11,2026-06-12\n"
         "u-a500,,districtAdministrator,2024-07-01,\n"
     )
+    assert translation.ended_assignments == (("u-t400", "s2", "teacher"),)
 
 
 def test_a_school_or_school_year_to_be_deleted_makes_no_row(tmp_path: Path) -> None:

@@ -182,6 +182,8 @@ def cell_problem(fld: Field, cell: str) -> str | None:
     """What is wrong with a stripped cell of the column, if anything."""
     if not cell:
         return "required, but empty" if fld.required else None
+    if "\x00" in cell and not fld.quarantine:  # an address's own check says why
+        return "holds a NUL character (U+0000), which cannot be stored"
     try:
         fld.kind.check(cell)
     except CellError as error:

@@ -15,6 +15,8 @@ class Assignments:
         self._file = output.open(DISTRICT_ASSIGNMENTS)
         self._orgs = orgs
         self._seen: set[tuple[str, str, str, str]] = set()
+        # (personId, schoolId or "", title) of staff roles marked tobedeleted in a delta file
+        self.ended: list[tuple[str, str, str]] = []
 
     def add(self, person_id: str, org: int, title: str, start: str, end: str) -> None:
         school = self._orgs.ids[org] if self._orgs.school[org] else ""
@@ -22,3 +24,7 @@ class Assignments:
         if key not in self._seen:
             self._seen.add(key)
             self._file.write((person_id, school, title, start, end))
+
+    def end(self, person_id: str, org: int, title: str) -> None:
+        school = self._orgs.ids[org] if self._orgs.school[org] else ""
+        self.ended.append((person_id, school, title))

@@ -70,6 +70,15 @@ def read_manifest(folder: Path, report: Report) -> Manifest | None:
             source.problem(line, "value", f"{key} is absent, but {file} is in the bundle")
         if there:
             modes[file] = mode if mode in _IN_BUNDLE else "bulk"
+    if version == "1.2" and modes.get("users.csv") == "bulk" and modes.get("roles.csv") == "delta":
+        # A user's roles say who they are (student, parent, staff); a bulk users.csv read with
+        # only some of its roles would take the rest away.
+        source.problem(
+            properties.get("file.roles", ("", 1))[1],
+            "value",
+            "file.roles is delta, but file.users is bulk: a bulk users.csv needs every role, "
+            "so roles.csv must be bulk too",
+        )
     return Manifest(version, modes)
 
 

@@ -36,10 +36,12 @@ COLUMNS: Final = (
 Finder = Callable[[Source, int, str, str], int | None]
 
 
-def read_roles(source: Source, users: Users, orgs: Orgs, assignments: Assignments) -> None:
+def read_roles(
+    source: Source, users: Users, orgs: Orgs, assignments: Assignments, delta: bool
+) -> None:
     """The roles into `users.bits`, the staff roles into `assignments`. A role row marked
-    tobedeleted gives nothing, in bulk or delta: the caller ends what the row no longer gives
-    from the bulk files, and the user's other rows say what stays."""
+    tobedeleted gives nothing: in bulk, the caller ends what the file no longer gives; in
+    delta, a staff role's assignment is listed for the caller to end."""
     repeated = RepeatedIds()
     dates = Dates()
     for line, cells in source.rows():
@@ -62,7 +64,11 @@ def read_roles(source: Source, users: Users, orgs: Orgs, assignments: Assignment
             if value is None:
                 source.problem(line, column, date_problem(cell))
             period.append(value)
-        if state == DELETED or user is None or role is None or role == EXTENSION:
+        if user is None or role is None or role == EXTENSION:
+            continue
+        if state == DELETED:
+            if delta and role in STAFF_ROLES and org is not None:
+                assignments.end(users.ids[user], org, role)
             continue
         if users.bits[user] & DROPPED:
             continue

@@ -47,6 +47,8 @@ class Translation:
     # those that an active class enrollment in the bundle still keeps.
     ended_enrollments: tuple[tuple[str, str], ...]
     notes: tuple[str, ...]  # agent entries skipped, `file:line: column: ...; skipped`, sorted
+    # (personId, schoolId or "", title) of staff roles marked tobedeleted in a delta roles.csv
+    ended_assignments: tuple[tuple[str, str, str], ...] = ()
     people_lines: "array[int]" = field(
         default_factory=lambda: array("l"), repr=False, compare=False
     )
@@ -99,7 +101,7 @@ def _translate(folder: Path, manifest: Manifest, output: Output, report: Report)
         users_source, version, manifest.delta(users.NAME), the_orgs, assignments
     )
     if roles_source is not None and assignments is not None:
-        roles.read_roles(roles_source, the_users, the_orgs, assignments)
+        roles.read_roles(roles_source, the_users, the_orgs, assignments, manifest.delta(roles.NAME))
     elif users_source is not None and version == "1.2":
         message = "a OneRoster 1.2 users.csv needs roles.csv beside it: the roles are there"
         report.add(users.NAME, 1, FILE, message)
@@ -132,6 +134,7 @@ def _translate(folder: Path, manifest: Manifest, output: Output, report: Report)
         ended_people=tuple(the_users.ended),
         ended_enrollments=ended_enrollments,
         notes=tuple(notes.sorted()),
+        ended_assignments=tuple(assignments.ended) if assignments is not None else (),
         people_lines=people_lines,
     )
 
