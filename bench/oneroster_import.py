@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.doc_section import write_section
 from bench.scale_report import commit
 from bench.stack import Ran, cpb, cpb_run, machine, stack_env
 from tests.support.postgres_service import postgres_database
@@ -106,14 +107,7 @@ def figures_section(sizes: list[Size]) -> str:
 
 
 def write_doc(section: str) -> None:
-    """Replace what is between the markers; without them, add the heading and them at the end."""
-    text = DOC.read_text()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = f"{head}{BEGIN}\n{section}\n{END}{rest.split(END, 1)[1]}"
-    else:
-        text = f"{text.rstrip()}\n\n{HEADING}\n\n{BEGIN}\n{section}\n{END}\n"
-    DOC.write_text(text)
+    write_section(DOC, HEADING, (BEGIN, END), section)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import psycopg
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from bench.doc_section import write_section
 from bench.scale_report import commit
 from bench.stack import claimed_redis_db, cpb, cpb_run, machine, service, stack_env
 from shared.batches.actions import cancel_batch
@@ -285,14 +286,7 @@ def figures_section(figures: Figures) -> str:
 
 
 def write_doc(section: str) -> None:
-    """Replace what is between the markers; without them, add the heading and them at the end."""
-    text = DOC.read_text()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = f"{head}{BEGIN}\n{section}\n{END}{rest.split(END, 1)[1]}"
-    else:
-        text = f"{text.rstrip()}\n\n{HEADING}\n\n{BEGIN}\n{section}\n{END}\n"
-    DOC.write_text(text)
+    write_section(DOC, HEADING, (BEGIN, END), section)
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ class CsvFile:
             try:
                 yield from self._rows(iter(stream))
             except UnicodeDecodeError:
-                self._stop(_first_bad_utf8_line(self.path), "not valid UTF-8")
+                self._stop(first_bad_utf8_line(self.path), "not valid UTF-8")
             except _Unreadable as error:
                 self._stop(error.line, f"{error}; nothing after it read")
 
@@ -211,7 +211,7 @@ def _csv_line(cells: Sequence[str]) -> str:
     return buffer.getvalue().removesuffix("\r\n")
 
 
-def _first_bad_utf8_line(path: Path) -> int:
+def first_bad_utf8_line(path: Path) -> int:
     """The decoder reads ahead, so where the lines stopped does not say where it failed."""
     with path.open("rb") as stream:
         for line, raw in enumerate(stream, 1):

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.imports.native.reading import first_bad_utf8_line
 from shared.imports.oneroster.report import FILE, HEADER, ROW, Report
 
 
@@ -99,7 +100,9 @@ class Source:
                     yield line, [cells[position].strip() for position in picked]
             self.complete = True
         except UnicodeDecodeError:
-            self.problem(_first_bad_line(self.path), FILE, "not valid UTF-8; nothing after it read")
+            self.problem(
+                first_bad_utf8_line(self.path), FILE, "not valid UTF-8; nothing after it read"
+            )
         except csv.Error as error:
             self.problem(end + 1, ROW, f"{error}; nothing after it read")
         finally:
@@ -121,14 +124,3 @@ class Source:
         for n, column in enumerate(missing):
             self.problem(1, column, "missing column", len(header) + n)
         return fine and not missing
-
-
-def _first_bad_line(path: Path) -> int:
-    """The decoder reads ahead, so where the rows stopped does not say where it failed."""
-    with path.open("rb") as stream:
-        for line, raw in enumerate(stream, 1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError:
-                return line
-    return 1
