@@ -6,7 +6,11 @@ the batch stays queued in the database and the sweeper sends it again."""
 import logging
 from collections.abc import Sequence
 
+from flask import request
+from werkzeug.datastructures import FileStorage
+
 from shared.batches.actions import apply_preview, cancel_batch, undo_batch
+from shared.batches.import_jobs import submit_import
 from shared.batches.pipeline.messages import Message
 from shared.batches.request import BatchRequest
 from shared.batches.submit import Submitted, submit_batch
@@ -18,6 +22,8 @@ from web.auth import Principal, db_user
 from web.services import services
 
 log = logging.getLogger(__name__)
+
+FORM_BYTES = 64 * 1024  # an upload form's own fields and multipart boundaries
 
 
 def submit(
@@ -59,6 +65,32 @@ def cancel(batch_id: int, principal: Principal) -> Submitted:
 def _sent(submitted: Submitted) -> Submitted:
     send(submitted.messages)
     return submitted
+
+
+def allow_upload() -> None:
+    """Let this request's body reach the import's limit (CPB_IMPORT_MAX_BYTES) and the form's
+    own bytes; call before the form is read."""
+    request.max_content_length = services().settings.import_max_bytes + FORM_BYTES
+
+
+def submit_upload(upload: FileStorage, fmt: str, principal: Principal) -> int:
+    """Queue an import of an uploaded bundle and return its id. The bundle is read up to one
+    byte past the limit, so a larger one is refused without being held whole."""
+    web_services = services()
+    limit = web_services.settings.import_max_bytes
+    with web_services.session_factory.begin() as session:
+        job, submitted = submit_import(
+            session,
+            fmt=fmt,
+            filename=upload.filename or "upload.zip",
+            data=upload.read(limit + 1),
+            user=db_user(session, principal),
+            today=web_services.today(),
+            max_bytes=limit,
+        )
+        job_id = job.id
+    send(submitted.messages)
+    return job_id
 
 
 def send(messages: Sequence[Message]) -> None:

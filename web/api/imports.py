@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from flask import Response, request, url_for
 
 from shared.batches import import_views
-from shared.batches.import_jobs import submit_import
 from shared.batches.import_views import ImportView
 from shared.core.contract import View
 from shared.core.db import SessionFactory, read_session
@@ -58,9 +57,7 @@ class ImportList(View):
     links=(Link("GetImport", "get_import", IMPORT_ID),),
 )
 def create_import() -> ImportAccepted:
-    web_services = services()
-    limit = web_services.settings.import_max_bytes
-    request.max_content_length = limit + 64 * 1024  # the form's own bytes
+    submission.allow_upload()
     for name in [*request.form, *request.files]:
         if name not in UPLOAD:
             raise InvalidRequest("unknown field; the fields are file and format", field=name)
@@ -70,19 +67,7 @@ def create_import() -> ImportAccepted:
         raise InvalidRequest("give the bundle as the multipart field file", field="file")
     if fmt not in tuple(ImportFormat):
         raise InvalidRequest("give format: native or oneroster", field="format")
-    data = upload.read(limit + 1)
-    with web_services.session_factory.begin() as session:
-        job, submitted = submit_import(
-            session,
-            fmt=fmt,
-            filename=upload.filename or "upload.zip",
-            data=data,
-            user=db_user(session, require_principal()),
-            today=web_services.today(),
-            max_bytes=limit,
-        )
-        job_id = job.id
-    submission.send(submitted.messages)
+    job_id = submission.submit_upload(upload, fmt, require_principal())
     return ImportAccepted(
         id=job_id, status=BatchStatus.QUEUED, url=url_for("api.get_import", import_id=job_id)
     )

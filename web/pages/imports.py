@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
 from shared.batches import import_views
-from shared.batches.import_jobs import submit_import
 from shared.core.contract import parse
 from shared.core.errors import InvalidRequest
 from shared.core.vocabulary import CHANNELS, REASONS, ImportFormat
@@ -38,9 +37,7 @@ bp = Blueprint("imports", __name__)
 def index() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         return _render_index()
-    web_services = services()
-    limit = web_services.settings.import_max_bytes
-    request.max_content_length = limit + 64 * 1024
+    submission.allow_upload()
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError as error:
@@ -49,20 +46,11 @@ def index() -> Response | str | tuple[str, int]:
     try:
         if upload is None or not upload.filename:
             raise InvalidRequest("Choose the zip file to import.", field="file")
-        with web_services.session_factory.begin() as session:
-            job, submitted = submit_import(
-                session,
-                fmt=request.form.get("format", ""),
-                filename=upload.filename,
-                data=upload.read(limit + 1),
-                user=db_user(session, require_principal()),
-                today=web_services.today(),
-                max_bytes=limit,
-            )
-            job_id = job.id
+        job_id = submission.submit_upload(
+            upload, request.form.get("format", ""), require_principal()
+        )
     except InvalidRequest as error:
         return _render_index(error), 400
-    submission.send(submitted.messages)
     flash(f"Import {job_id} is queued.")
     return redirect(url_for("imports.show", import_id=job_id))
 
