@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.core.db import SessionFactory
 from shared.imports.native import staging
-from shared.models import Calendar, Enrollment, Household, Person, School
+from shared.models import Calendar, Enrollment, Household, School
 from tests.support.csv_bundle import (
     EXPORT,
     FIRST_IMPORT,
@@ -21,6 +21,7 @@ from tests.support.csv_bundle import (
     links,
     row_counts,
     stored_preferences,
+    tables,
     write_bundle,
 )
 
@@ -40,21 +41,7 @@ def test_import_writes_every_entity_exactly(session_factory: SessionFactory, tmp
             "district_assignments": 2,
             "preferences": 7,
         }
-        people = session.execute(
-            select(
-                Person.ext_id,
-                Person.first_name,
-                Person.last_name,
-                Person.student_number,
-                Person.staff_number,
-                Person.home_phone,
-                Person.work_phone,
-                Person.cell_phone,
-                Person.email,
-                Person.secondary_email,
-            ).order_by(Person.ext_id)
-        ).all()
-        assert [tuple(p) for p in people] == [
+        assert tables(session)["persons"] == [
             ("P1", "Ann", "Lee", "1001", None, "5550001", None, "5550002", "ann@example.org", None),
             ("P2", "Bob", "Lee", None, None, None, "5550003", None, None, None),
             ("P3", "Cy", "Day", None, "E7", None, None, None, "cy@example.org", "cy2@example.org"),

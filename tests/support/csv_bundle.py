@@ -23,6 +23,7 @@ from shared.models import (
 from shared.models.preferences import SETTER_COLUMNS
 from shared.people.export import iter_preferences_csv
 
+Row = tuple[Any, ...]
 PREFERENCES_HEADER = (
     "subjectType,subjectId,channel,address,emergency,attendance,behavior,staff,general,"
     "foodService,priority,teacher,guardianSet"
@@ -165,50 +166,81 @@ def import_ok(factory: SessionFactory, directory: Path) -> ImportSummary:
         return import_bundle(session, directory)
 
 
-def links(session: Session) -> dict[str, list[tuple[Any, ...]]]:
-    def ext(model: Any, column: Any) -> Any:
-        return select(model.ext_id).where(model.id == column).scalar_subquery()
+def _ext(model: Any, column: Any) -> Any:
+    return select(model.ext_id).where(model.id == column).scalar_subquery()
 
-    members = select(
-        ext(Household, HouseholdMember.household_id),
-        ext(Person, HouseholdMember.person_id),
-        HouseholdMember.start_date,
-        HouseholdMember.end_date,
-    )
-    enrollments = select(
-        ext(Person, Enrollment.person_id),
-        ext(Calendar, Enrollment.calendar_id),
-        Enrollment.grade,
-        Enrollment.start_date,
-        Enrollment.end_date,
-    )
-    relationships = select(
-        ext(Person, Relationship.student_id),
-        ext(Person, Relationship.contact_id),
-        Relationship.name,
-        Relationship.guardian,
-        Relationship.messenger,
-        Relationship.start_date,
-        Relationship.end_date,
-    )
-    assignments = select(
-        ext(Person, DistrictAssignment.person_id),
-        ext(School, DistrictAssignment.school_id),
-        DistrictAssignment.title,
-        DistrictAssignment.start_date,
-        DistrictAssignment.end_date,
-    )
 
-    def rows(statement: Any) -> list[tuple[Any, ...]]:
-        found = [tuple(row) for row in session.execute(statement)]
-        return sorted(found, key=lambda row: tuple(str(cell) for cell in row))
-
-    return {
-        "members": rows(members),
-        "enrollments": rows(enrollments),
-        "relationships": rows(relationships),
-        "assignments": rows(assignments),
+def tables(session: Session) -> dict[str, list[Row]]:
+    """Every table an import writes, each row with its references as district identifiers."""
+    statements = {
+        "schools": select(School.ext_id, School.name),
+        "calendars": select(
+            Calendar.ext_id,
+            _ext(School, Calendar.school_id),
+            Calendar.name,
+            Calendar.school_year,
+            Calendar.start_date,
+            Calendar.end_date,
+        ),
+        "persons": select(
+            Person.ext_id,
+            Person.first_name,
+            Person.last_name,
+            Person.student_number,
+            Person.staff_number,
+            Person.home_phone,
+            Person.work_phone,
+            Person.cell_phone,
+            Person.email,
+            Person.secondary_email,
+        ),
+        "households": select(Household.ext_id, Household.name, Household.phone),
+        "members": select(
+            _ext(Household, HouseholdMember.household_id),
+            _ext(Person, HouseholdMember.person_id),
+            HouseholdMember.start_date,
+            HouseholdMember.end_date,
+        ),
+        "enrollments": select(
+            _ext(Person, Enrollment.person_id),
+            _ext(Calendar, Enrollment.calendar_id),
+            Enrollment.grade,
+            Enrollment.start_date,
+            Enrollment.end_date,
+        ),
+        "relationships": select(
+            _ext(Person, Relationship.student_id),
+            _ext(Person, Relationship.contact_id),
+            Relationship.name,
+            Relationship.guardian,
+            Relationship.messenger,
+            Relationship.start_date,
+            Relationship.end_date,
+        ),
+        "assignments": select(
+            _ext(Person, DistrictAssignment.person_id),
+            _ext(School, DistrictAssignment.school_id),
+            DistrictAssignment.title,
+            DistrictAssignment.start_date,
+            DistrictAssignment.end_date,
+        ),
     }
+    return {
+        name: sorted(
+            (tuple(row) for row in session.execute(statement)),
+            key=lambda row: tuple("" if cell is None else str(cell) for cell in row),
+        )
+        for name, statement in statements.items()
+    }
+
+
+LINKS = ("members", "enrollments", "relationships", "assignments")
+
+
+def links(session: Session) -> dict[str, list[tuple[Any, ...]]]:
+    """The links between entities: household members, enrollments, relationships and
+    assignments, by district identifiers."""
+    return {name: rows for name, rows in tables(session).items() if name in LINKS}
 
 
 def stored_preferences(session: Session) -> dict[tuple[str, int], tuple[int, tuple[Any, ...]]]:

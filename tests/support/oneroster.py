@@ -5,11 +5,9 @@ and every table read back as sorted tuples of district identifiers and values.""
 import shutil
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from shared.core.db import SessionFactory
 from shared.core.errors import ImportFailed
@@ -27,6 +25,7 @@ from shared.models import (
     School,
     preferences,
 )
+from tests.support.csv_bundle import Row, tables
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "oneroster"
 VERSIONS = ["v1p1", "v1p2"]
@@ -35,7 +34,6 @@ UNKNOWN_AGENT = "users.csv:4: agentSourcedIds: 'u-x999' names no user in the bun
 HH_DIAZ_CHEN = "hh-7bf1e6a36b3cf532c70d"  # the guardians u-p200 and u-p201
 HH_CHEN = "hh-e0da3f395da17de722c8"  # the guardian u-p201 alone
 
-Row = tuple[Any, ...]
 Counts = tuple[int, int, int, int]  # added, updated, unchanged, ended
 
 
@@ -188,74 +186,6 @@ def files(report: ImportReport) -> dict[str, Counts]:
 
 def findings(report: ImportReport) -> list[str]:
     return [f"{finding.kind}: {finding}" for finding in report.findings]
-
-
-def _ext(model: Any, column: Any) -> Any:
-    return select(model.ext_id).where(model.id == column).scalar_subquery()
-
-
-def tables(session: Session) -> dict[str, list[Row]]:
-    """Every table an import writes, each row with its references as district identifiers."""
-    statements = {
-        "schools": select(School.ext_id, School.name),
-        "calendars": select(
-            Calendar.ext_id,
-            _ext(School, Calendar.school_id),
-            Calendar.name,
-            Calendar.school_year,
-            Calendar.start_date,
-            Calendar.end_date,
-        ),
-        "persons": select(
-            Person.ext_id,
-            Person.first_name,
-            Person.last_name,
-            Person.student_number,
-            Person.staff_number,
-            Person.home_phone,
-            Person.work_phone,
-            Person.cell_phone,
-            Person.email,
-            Person.secondary_email,
-        ),
-        "households": select(Household.ext_id, Household.name, Household.phone),
-        "members": select(
-            _ext(Household, HouseholdMember.household_id),
-            _ext(Person, HouseholdMember.person_id),
-            HouseholdMember.start_date,
-            HouseholdMember.end_date,
-        ),
-        "enrollments": select(
-            _ext(Person, Enrollment.person_id),
-            _ext(Calendar, Enrollment.calendar_id),
-            Enrollment.grade,
-            Enrollment.start_date,
-            Enrollment.end_date,
-        ),
-        "relationships": select(
-            _ext(Person, Relationship.student_id),
-            _ext(Person, Relationship.contact_id),
-            Relationship.name,
-            Relationship.guardian,
-            Relationship.messenger,
-            Relationship.start_date,
-            Relationship.end_date,
-        ),
-        "assignments": select(
-            _ext(Person, DistrictAssignment.person_id),
-            _ext(School, DistrictAssignment.school_id),
-            DistrictAssignment.title,
-            DistrictAssignment.start_date,
-            DistrictAssignment.end_date,
-        ),
-    }
-    return {
-        name: sorted(
-            (tuple(row) for row in session.execute(statement)),
-            key=lambda row: tuple("" if cell is None else str(cell) for cell in row),
-        )
-        for name, statement in statements.items()
-    }
 
 
 def read_tables(factory: SessionFactory) -> dict[str, list[Row]]:
