@@ -76,7 +76,11 @@ def test_the_clean_run_is_the_hand_counted_one(faults: FaultStack):
     with faults.beat(), faults.worker():
         clean = faults.clean_run([BODY])
     assert [batch["result"]["counts"] for batch in clean.batches] == [FIRST_COUNTS]
-    assert clean.batches[0]["progress"] == {"done": 4, "total": 4}
+    assert clean.batches[0]["progress"] == {
+        "done": 4,
+        "total": 4,
+        "people": {"done": 4, "total": 4},
+    }
     assert len(clean.changes[0].splitlines()) == 1 + sum(FIRST.values())
 
 

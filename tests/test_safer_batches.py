@@ -205,7 +205,7 @@ def test_cancel_stops_between_chunks_and_the_applied_part_is_undone(
 
         accepted = client.post(f"/api/v1/batches/{batch_id}/undo", headers=headers)
         undo = finished(client, headers, accepted.get_json()["id"])
-        assert undo["progress"] == {"done": 1, "total": 1}
+        assert undo["progress"] == {"done": 1, "total": 1, "people": {"done": 1, "total": 1}}
         assert undo["result"]["counts"] == g1_only
         assert export(client, headers) == before
         # the chunks skipped by the cancel never ran, before or after the undo

@@ -167,7 +167,11 @@ def test_cancel_between_chunks_keeps_what_was_applied_and_undo_restores_it(distr
 
     view = view_of(district, batch_id)
     assert view["status"] == "cancelled"
-    assert view["progress"] == {"done": 1, "total": 2}
+    assert view["progress"] == {"done": 1, "total": 2, "people": {"done": 1, "total": 2}}
+    assert (view["result"]["reached"], view["result"]["skipped"]) == (
+        {"people": 1, "households": 1},
+        {"noAddress": 0},
+    )
     # g1 only: email emergency and attendance, cell general, and h1
     assert view["result"]["counts"] == result_table(
         householdPhone__emergency=1, cellPhone__general=1, email__emergency=1, email__attendance=1
@@ -175,7 +179,7 @@ def test_cancel_between_chunks_keeps_what_was_applied_and_undo_restores_it(distr
     assert values(district, "g2", "email")["emergency"] is False  # chunk 1 never applied
 
     undo = run_undo(district, batch_id, chunk_size=1)
-    assert undo["progress"] == {"done": 1, "total": 1}
+    assert undo["progress"] == {"done": 1, "total": 1, "people": {"done": 1, "total": 1}}
     assert undo["result"]["targets"] == 1  # the persons the applied chunk reached: g1
     assert undo["result"]["counts"] == view["result"]["counts"]
     assert export(district) == before

@@ -54,7 +54,7 @@ def test_submit_a_batch(api: Api, enqueued: EnqueueRecorder):
         "submittedBy": "admin",
         "startedAt": None,
         "finishedAt": None,
-        "progress": {"done": 0, "total": 0},
+        "progress": {"done": 0, "total": 0, "people": {"done": 0, "total": 0}},
         "result": None,
         "undoneBy": None,
         "undoOf": None,

@@ -25,11 +25,32 @@ class ScopeView(View):
     calendar_id: str | None
 
 
-class Progress(View):
-    """Chunks done of the chunks planned (0 of 0 until it is planned)."""
+class PeopleDone(View):
+    """Targets whose chunk is done, of all the targets (0 of 0 until it is planned)."""
 
     done: int
     total: int
+
+
+class Progress(View):
+    """Chunks done of the chunks planned (0 of 0 until it is planned), and the people done."""
+
+    done: int
+    total: int
+    people: PeopleDone
+
+
+class Reached(View):
+    """Targets with an address on a channel the batch sets; households whose phone it sets."""
+
+    people: int
+    households: int
+
+
+class Skipped(View):
+    """Targets with no address on any channel the batch sets."""
+
+    no_address: int
 
 
 class BatchResult(View):
@@ -37,6 +58,9 @@ class BatchResult(View):
     errors: list[str]
     counts: Counts
     kept: Counts
+    # For a batch, not an undo: whom it reached, and whom it skipped for having no address.
+    reached: Reached | None = omitted()
+    skipped: Skipped | None = omitted()
     # For an undo only: per channel and reason, the values left because they changed since.
     conflicts: Counts | None = omitted()
     # For a preview only: the first values it would change.
@@ -73,13 +97,14 @@ def batch_views(session: Session, batches: list[Batch]) -> list[BatchView]:
     """The views of a page of batches, with what they need from other rows (chunks done,
     submitters, undos, applied previews) read once for the whole page."""
     ids = [batch.id for batch in batches]
-    done = dict(
-        session.execute(
-            select(BatchChunk.batch_id, func.count())
+    done = {
+        batch_id: (chunks, int(people or 0))
+        for batch_id, chunks, people in session.execute(
+            select(BatchChunk.batch_id, func.count(), func.coalesce(func.sum(BatchChunk.people), 0))
             .where(BatchChunk.batch_id.in_(ids), BatchChunk.done.is_(True))
             .group_by(BatchChunk.batch_id)
-        ).all()
-    )
+        )
+    }
     submitter_ids = {batch.submitted_by for batch in batches if batch.submitted_by}
     submitters = {}
     if submitter_ids:  # a poll makes no query it does not need
@@ -105,7 +130,7 @@ def batch_views(session: Session, batches: list[Batch]) -> list[BatchView]:
         _view(
             session,
             batch,
-            done=done.get(batch.id, 0),
+            done=done.get(batch.id, (0, 0)),
             submitter=submitters.get(batch.submitted_by) if batch.submitted_by else None,
             undone_by=undone_by.get(batch.id),
             applied_as=applied.get(batch.id),
@@ -118,7 +143,7 @@ def _view(
     session: Session,
     batch: Batch,
     *,
-    done: int,
+    done: tuple[int, int],
     submitter: str | None,
     undone_by: int | None,
     applied_as: int | None,
@@ -144,7 +169,11 @@ def _view(
         submitted_at=batch.submitted_at,
         started_at=batch.started_at,
         finished_at=batch.finished_at,
-        progress=Progress(done=done, total=batch.chunks_total or 0),
+        progress=Progress(
+            done=done[0],
+            total=batch.chunks_total or 0,
+            people=PeopleDone(done=done[1], total=batch.targets or 0),
+        ),
         result=_result(session, batch) if batch.status.final else None,
         undone_by=undone_by,
         undo_of=batch.undo_of,
@@ -158,6 +187,12 @@ def _result(session: Session, batch: Batch) -> BatchResult:
         errors=list(batch.errors),
         counts=Counts.model_validate(batch.counts),
         kept=Counts.model_validate(batch.kept),
+        reached=None
+        if batch.reached_people is None
+        else Reached(people=batch.reached_people, households=batch.reached_households or 0),
+        skipped=None
+        if batch.skipped_no_address is None
+        else Skipped(no_address=batch.skipped_no_address),
         conflicts=None if batch.undo_of is None else Counts.model_validate(batch.conflicts),
         sample=change_sample(session, batch.id) if batch.dry_run else None,
     )

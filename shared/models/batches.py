@@ -66,6 +66,10 @@ class Batch(Base):
     kept: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # An undo's values left as they were because something changed them after the batch.
     conflicts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A batch's reach, summed from its finished chunks (None for an undo or an import).
+    reached_people: Mapped[int | None] = mapped_column(Integer)
+    reached_households: Mapped[int | None] = mapped_column(Integer)
+    skipped_no_address: Mapped[int | None] = mapped_column(Integer)
     undo_of: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), unique=True)
     # A digest of the submitter and the key they sent (or of the preview an apply came from).
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
@@ -86,6 +90,10 @@ class BatchChunk(Base):
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     counts: Mapped[list[list[int]] | None] = mapped_column(JSON)
     kept: Mapped[list[list[int]] | None] = mapped_column(JSON)
+    # Set when the chunk is done: its targets, and whom it reached (pipeline.chunk_reach).
+    people: Mapped[int | None] = mapped_column(Integer)
+    reached_people: Mapped[int | None] = mapped_column(Integer)
+    reached_households: Mapped[int | None] = mapped_column(Integer)
 
 
 batch_targets = Table(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from shared.batches.pipeline import messages
 from shared.batches.pipeline.chunk_apply import apply_chunk
+from shared.batches.pipeline.chunk_reach import chunk_reach, undo_chunk_people
 from shared.batches.pipeline.chunk_undo import undo_chunk
 from shared.batches.pipeline.import_chunk import run_import_chunk
 from shared.batches.pipeline.messages import Message
@@ -90,7 +91,12 @@ def run_chunk(session: Session, batch_id: int, chunk_no: int, now: datetime) -> 
         run_import_chunk(session, batch, now)
     elif batch.undo_of is not None:
         chunk.counts, chunk.kept = undo_chunk(session, batch_id, batch.undo_of, chunk_no)
+        chunk.people = undo_chunk_people(session, batch.undo_of, chunk_no)
     else:
+        reach = chunk_reach(session, batch_id, chunk_no, batch.changes, batch.as_of)
+        chunk.people = reach.people
+        chunk.reached_people = reach.reached_people
+        chunk.reached_households = reach.reached_households
         chunk.counts, chunk.kept = apply_chunk(
             session,
             batch_id,
@@ -235,17 +241,22 @@ def _finalize(session: Session, batch: Batch, now: datetime, status: BatchStatus
         batch.finished_at = now
         return
     changed, kept = zero_matrix(), zero_matrix()
-    for chunk_changed, chunk_kept in session.execute(
-        select(BatchChunk.counts, BatchChunk.kept).where(
-            BatchChunk.batch_id == batch.id, BatchChunk.done.is_(True)
-        )
+    people = reached = households = 0
+    for chunk in session.scalars(
+        select(BatchChunk).where(BatchChunk.batch_id == batch.id, BatchChunk.done.is_(True))
     ):
-        add_into(changed, chunk_changed)
-        add_into(kept, chunk_kept)
+        add_into(changed, chunk.counts)
+        add_into(kept, chunk.kept)
+        people += chunk.people or 0
+        reached += chunk.reached_people or 0
+        households += chunk.reached_households or 0
     batch.counts = result_table(batch.changes, changed)
     if batch.undo_of is not None:  # an undo's second count is its conflicts
         batch.conflicts = result_table(batch.changes, kept)
         kept = zero_matrix()
+    else:
+        batch.reached_people, batch.reached_households = reached, households
+        batch.skipped_no_address = people - reached
     batch.kept = result_table(batch.changes, kept)
     batch.status = moved(batch.status, status)
     batch.finished_at = now
