@@ -167,7 +167,7 @@ BAD_BATCHES: list[tuple[str, Any, str, str | None]] = [
         "bad asOf",
         {**STUDENT_BATCH, "asOf": "2025-13-01"},
         "asOf",
-        "must be a date as YYYY-MM-DD; got '2025-13-01'",
+        "there is no such day as 2025-13-01: a month is 01 to 12",
     ),
     (
         "asOf not ISO",

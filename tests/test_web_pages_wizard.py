@@ -199,8 +199,8 @@ def test_preview_submits_a_dry_run(
         ({"mode": "student"}, "schoolYear", "Scope</strong></a>\n    (<code>scope</code>): give a "
          "calendarId, a schoolId with a schoolYear, or a schoolYear"),
         ({"mode": "student", "calendarId": "C-N-26", "asOf": "2025-02-30"}, "asOf",
-         "As of</strong></a>\n    (<code>asOf</code>): must be a date as YYYY-MM-DD; got "
-         "&#39;2025-02-30&#39;"),
+         "As of</strong></a>\n    (<code>asOf</code>): there is no such day as 2025-02-30: "
+         "February 2025 has 28 days"),
         ({"mode": "student", "calendarId": "C-N-26", "changes.email.emergency": "maybe"},
          "changes.email.emergency", "Email: Emergency</strong></a>\n    "
          "(<code>changes.email.emergency</code>): unknown option &#39;maybe&#39;; one of "

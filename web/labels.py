@@ -4,8 +4,7 @@ from datetime import UTC, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from shared.core.vocabulary import Mode
-from shared.schedules.rules import MONTHS
+from shared.core.vocabulary import MONTHS, Mode
 
 CHANNEL_LABELS: Final = {
     "householdPhone": "Household Phone",

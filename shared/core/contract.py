@@ -11,6 +11,7 @@ A view (`View`) is what the interfaces show: built in Python by field name, writ
 """
 
 import re
+from calendar import monthrange
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,6 +35,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import ErrorDetails, PydanticCustomError, core_schema
 
 from shared.core.errors import InvalidRequest
+from shared.core.vocabulary import MONTHS
 
 # Ids are 32-bit integer columns on both databases.
 MAX_ID: Final = 2**31 - 1
@@ -204,17 +206,33 @@ def one_of(*values: str, message: str = "must be one of {allowed}; got {got}") -
     return BeforeValidator(check)
 
 
+DATE_SHAPE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _iso_date(value: Any) -> Any:
     if isinstance(value, date):
         return value
-    if isinstance(value, str) and len(value) == 10:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise PydanticCustomError(
-        "iso_date", "must be a date as YYYY-MM-DD; got {got}", {"got": repr(value)}
-    )
+    if not (isinstance(value, str) and DATE_SHAPE.fullmatch(value)):
+        raise PydanticCustomError(
+            "iso_date", "must be a date as YYYY-MM-DD; got {got}", {"got": repr(value)}
+        )
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError(
+            "no_such_day",
+            "there is no such day as {got}: {why}",
+            {"got": value, "why": _why_no_day(value)},
+        ) from None
+
+
+def _why_no_day(text: str) -> str:
+    year, month, day = (int(part) for part in text.split("-"))
+    if year == 0:
+        return "years start at 0001"
+    if not 1 <= month <= 12:
+        return "a month is 01 to 12"
+    return f"{MONTHS[month]} {year} has {monthrange(year, month)[1]} days"
 
 
 def _integral(value: Any) -> Any:

@@ -42,6 +42,24 @@ ADDRESS_COLUMN: Final = {
     "secondaryEmail": "secondary_email",
 }
 
+# By number (MONTHS[8] is August), in English whatever the locale: a schedule's rule in words,
+# why a date does not exist, and the pages.
+MONTHS: Final = (
+    "",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
 SETTER_DEFAULT: Final = 0
 SETTER_IMPORT: Final = -1
 SETTER_GUARDIAN: Final = -2

@@ -25,29 +25,13 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
 from shared.core.contract import Body
+from shared.core.vocabulary import MONTHS
 from shared.schedules.rule_text import CRON_FIELDS, ClockTime, CronExpression, LocalMinute
 from shared.schedules.wall_time import to_utc, wall
 
 # How far `next_due_times` looks: a rule due only on a rare day (29 February, the fifth Monday
 # of February) may have fewer due times than asked for within it.
 HORIZON: Final = timedelta(days=3653)
-# By number (MONTHS[8] is August), in English whatever the locale: the rule in words
-# (`describe`) and the pages' month names.
-MONTHS: Final = (
-    "",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 # A leap year: every day a yearly rule may name exists in it.
 LEAP_YEAR: Final = 2000
 

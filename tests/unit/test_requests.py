@@ -60,7 +60,7 @@ def test_a_batch_request_parses_to_what_was_asked():
         (
             STUDENT | {"asOf": "2025-13-01"},
             "asOf",
-            "must be a date as YYYY-MM-DD; got '2025-13-01'",
+            "there is no such day as 2025-13-01: a month is 01 to 12",
         ),
         (STUDENT | {"asOf": 20251015}, "asOf", "must be a date as YYYY-MM-DD; got 20251015"),
         (STUDENT | {"dryRun": "yes"}, "dryRun", "must be true or false"),
