@@ -6,7 +6,8 @@ checks it, see pyproject.toml):
 - `core`: settings, database engines and sessions, errors, the vocabulary, the request contract
 - `models`: the tables (and `migrations/`, their Alembic history)
 - `access`: users, passwords, API tokens, roles, a school admin's reach, the audit log
-- `people` and `filters`: one person's preferences (view, edit, search, export); saved filters
+- `filters`: saved ad hoc filters, and the SQL of who is a current student, staff or contact
+- `people`: one person's preferences (view, edit, search, export), defaults, Reach
 - `batches` (with `batches.pipeline`) and `imports`: batches from request to result and undo;
   district data in
 - `schedules`: batch templates run by a rule in the district's time zone, each run claimed once

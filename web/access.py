@@ -76,6 +76,10 @@ RULES: Final[dict[str, dict[str, Roles]]] = {
     "api.import_quarantine_csv": {"GET": DISTRICT_READERS},
     "api.get_defaults": {"GET": SIGNED_IN},
     "api.put_defaults": {"PUT": DISTRICT_ADMINS},
+    # reach: a school admin's figures cover their schools, by the service
+    "api.get_reach": {"GET": SIGNED_IN},
+    "api.unreached_csv": {"GET": SIGNED_IN},
+    "reach.page": {"GET": SIGNED_IN},
     "imports.index": {"GET": DISTRICT_READERS, "POST": DISTRICT_ADMINS},
     "imports.show": {"GET": DISTRICT_READERS},
     "imports.defaults": {"GET": SIGNED_IN, "POST": DISTRICT_ADMINS},

@@ -9,6 +9,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Unauthorized
 
+from shared.access.reach import reach_of
 from shared.models import User
 from web.services import services
 
@@ -76,3 +77,9 @@ def db_user(session: Session, principal: Principal) -> User:
     if user is None:  # deleted while signed in
         raise Unauthorized("this user no longer exists")
     return user
+
+
+def school_limit() -> frozenset[int] | None:
+    """The schools the caller is limited to (a school admin's), or None: the whole district."""
+    with services().session_factory() as session:
+        return reach_of(session, db_user(session, require_principal())).school_ids

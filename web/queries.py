@@ -9,8 +9,8 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from shared.access.audit import ACTIONS
-from shared.core.contract import MAX_ID, PlainText, one_of, parse
-from shared.core.vocabulary import BatchStatus
+from shared.core.contract import MAX_ID, IsoDate, PlainText, one_of, parse
+from shared.core.vocabulary import REASONS, BatchStatus
 
 Q = TypeVar("Q", bound=BaseModel)
 PER_PAGE: Final = 50
@@ -71,6 +71,17 @@ class AuditQuery(PageQuery):
         | None
     ) = None
     username: Annotated[str, PlainText(100)] | None = None
+
+
+class ReachQuery(Query):
+    """`asOf`: the date enrollments, links and memberships are judged on (default: today in
+    the district's time zone)."""
+
+    as_of: IsoDate | None = None
+
+
+class UnreachedQuery(ReachQuery):
+    reason: Annotated[str, one_of(*REASONS, message=ONE_OF)] = "emergency"
 
 
 def query_of(model: type[Q], *, forms: bool = False) -> Q:

@@ -19,6 +19,7 @@ from web.api import (
     imports,
     openapi,
     people,
+    reach,
     schedules,
 )
 from web.api.routes import api
@@ -32,6 +33,7 @@ MODULES = (
     filters,
     schedules,
     imports,
+    reach,
     openapi,
 )  # each declares its routes
 

@@ -1,8 +1,6 @@
 """Imports as jobs: upload a bundle (a native zip or a OneRoster zip), follow it, read its report
 and its quarantine as CSV; and the district's default grid for new addresses."""
 
-import csv
-import io
 from collections.abc import Iterator
 
 from flask import Response, request, url_for
@@ -12,7 +10,7 @@ from shared.batches.import_views import ImportView
 from shared.core.contract import View
 from shared.core.db import SessionFactory, read_session
 from shared.core.errors import InvalidRequest
-from shared.core.spreadsheet import neutralized
+from shared.core.spreadsheet import csv_lines
 from shared.core.vocabulary import BatchStatus, ImportFormat
 from shared.people.defaults import DefaultsRequest, DefaultsView, defaults_view, set_defaults
 from web import submission
@@ -114,18 +112,12 @@ def import_quarantine_csv(import_id: int) -> Response:
 
 
 def quarantine_lines(session_factory: SessionFactory, import_id: int) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(QUARANTINE_COLUMNS)
     with read_session(session_factory) as session:
-        for finding in import_views.findings(session, import_id):
-            cells = (finding.file, str(finding.line), finding.column, finding.value, finding.why)
-            writer.writerow([neutralized(cell) for cell in cells])
-            if buffer.tell() > 1 << 16:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-    yield buffer.getvalue()
+        rows = (
+            (finding.file, str(finding.line), finding.column, finding.value, finding.why)
+            for finding in import_views.findings(session, import_id)
+        )
+        yield from csv_lines(QUARANTINE_COLUMNS, rows)
 
 
 @api.get("/defaults", summary="The default grid for new addresses", response=DefaultsView)
