@@ -39,7 +39,7 @@ def fill_wizard(page: Any) -> None:
     page.get_by_label("Email: Emergency", exact=True).select_option("on")
 
 
-def wait_final(page: Any, status: str = "succeeded") -> None:
+def wait_final(page: Any, status: str = "Finished") -> None:
     """The page polls and reloads itself once the batch has finished."""
     page.locator("#result").wait_for(timeout=30_000)
     assert page.locator("#batch-status").inner_text() == status
@@ -82,7 +82,7 @@ def test_preview_apply_and_undo_in_the_browser(page: Any):
     page.wait_for_url("**/batches/3")
     assert page.get_by_role("status").first.inner_text() == "The undo of batch 2 is queued."
     wait_final(page)
-    assert page.get_by_role("heading", level=1).inner_text() == "Undo batch 3"
+    assert page.get_by_role("heading", level=1).inner_text() == "Batch 3: undo of batch 2"
     assert email_emergency(page) == "2"  # restored
     assert email_emergency(page, "conflicts") == "0"
 
@@ -106,13 +106,13 @@ def test_cancel_a_running_batch_in_the_browser(page: Any, pg_session_factory: Se
         page.wait_for_url("**/batches/1")
         wait_until(lambda: waiting_on_locks(pg_session_factory) == 1, timeout=30)
         page.reload()
-        assert page.locator("#batch-status").inner_text() == "running"
+        assert page.locator("#batch-status").inner_text() == "Running"
         page.get_by_role("button", name="Cancel").click(no_wait_after=True)
         wait_until(lambda: waiting_on_locks(pg_session_factory) == 2, timeout=30)
         blocker.rollback()
     page.get_by_text("Batch 1 is cancelled").wait_for(timeout=30_000)
-    assert page.locator("#batch-status").inner_text() == "cancelled"
-    assert page.locator("#batch-progress-text").inner_text() == "2 of 4 chunks"
+    assert page.locator("#batch-status").inner_text() == "Cancelled"
+    assert page.locator("#batch-progress-text").inner_text() == "2 of 4 people"
     assert email_emergency(page) == "1"  # G2's (G1's was on already); G5 and G6 never ran
     assert page.get_by_role("link", name="Undo…").is_visible()
 

@@ -63,7 +63,7 @@ def test_apply_changes_lands_on_the_batch_page(
     page.get_by_role("button", name="Apply Changes").click()
 
     page.wait_for_url("**/batches/1")
-    assert page.locator("#batch-status").inner_text() == "queued"
+    assert page.locator("#batch-status").inner_text() == "Queued"
     assert page.locator("progress#batch-progress").is_visible()
     assert page.get_by_role("heading", level=1).inner_text() == "Batch 1"
     # The page keeps polling the API (with the session cookie) and stays on queued.
@@ -91,7 +91,7 @@ def test_preview_submits_a_dry_run(
 
     page.wait_for_url("**/batches/1")
     assert page.get_by_role("heading", level=1).inner_text() == "Batch 1 (preview)"
-    assert page.locator("#batch-status").inner_text() == "queued"
+    assert page.locator("#batch-status").inner_text() == "Queued"
     [(_, mode, _, dry_run, changes)] = batches(sqlite_session_factory)
     assert (mode, dry_run, changes["workPhone"]["staff"]) == ("census", True, "on")
     assert enqueued.calls == [("batches.plan", (1,))]

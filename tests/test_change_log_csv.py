@@ -12,7 +12,7 @@ from shared.core.db import SessionFactory
 from shared.core.errors import NotFound
 from shared.models import change_log, preferences
 from tests.support.district import District
-from tests.support.driver import run_batch
+from tests.support.driver import run_batch, run_undo, submit
 from tests.support.web import add_token, add_user, bearer, error_of, make_app
 
 HEADER_LINE = "subjectType,subjectId,channel,reason,before,after,setterBefore\r\n"
@@ -191,4 +191,41 @@ def test_the_api_refuses_an_unknown_batch_and_anonymous_callers(
             "message": "sign in, or send Authorization: Bearer <token>",
             "field": None,
         },
+    )
+
+
+def test_the_result_as_csv_for_a_batch_its_undo_and_one_still_queued(
+    district: SessionFactory, tmp_path: Path
+):
+    add_user(district, "vera", "viewer")
+    client = make_app(district, tmp_path).test_client()
+    headers = bearer(add_token(district, "vera"))
+    view = run_batch(district, {**BATCH, "keepGuardianChoices": True})
+    undo = run_undo(district, view["id"])
+
+    response = client.get(f"/api/v1/batches/{view['id']}/result.csv", headers=headers)
+    assert response.headers["Content-Disposition"] == 'attachment; filename="batch-1-result.csv"'
+    assert response.get_data(as_text=True) == (
+        "channel,reason,option,changed,kept\n"
+        "householdPhone,emergency,on,2,0\n"
+        "householdPhone,staff,on,1,0\n"
+        "email,emergency,on,1,0\n"
+        "email,attendance,off,0,2\n"
+        "email,staff,on,1,0\n"
+    )
+    restored = client.get(f"/api/v1/batches/{undo['id']}/result.csv", headers=headers)
+    assert restored.get_data(as_text=True) == (
+        "channel,reason,restored,conflicts\n"
+        "householdPhone,emergency,2,0\n"
+        "householdPhone,staff,1,0\n"
+        "email,emergency,1,0\n"
+        "email,attendance,0,0\n"
+        "email,staff,1,0\n"
+    )
+    with district.begin() as session:
+        queued = submit(session, BATCH).batch.id
+    refused = client.get(f"/api/v1/batches/{queued}/result.csv", headers=headers)
+    assert (refused.status_code, error_of(refused)) == (
+        409,
+        {"code": "conflict", "message": "batch 3 has no result yet: it is queued", "field": None},
     )

@@ -162,7 +162,10 @@ def test_the_wizard_runs_a_batch_to_its_result_in_a_browser(cpb_run: Running, tm
         page.screenshot(path=str(tmp_path / "batch.png"), full_page=True)
         batch_id = int(page.url.rsplit("/", 1)[1])
         view = api(cpb_run.base, cpb_run.token(), f"/api/v1/batches/{batch_id}")
-        assert page.locator("#batch-status").inner_text() == view["status"] == "succeeded"
+        assert (page.locator("#batch-status").inner_text(), view["status"]) == (
+            "Finished",
+            "succeeded",
+        )
         result = page.locator("#result")
         assert result.get_by_text("Mode: studentContact").is_visible()
         assert result.get_by_text("Errors: No Errors").is_visible()

@@ -35,7 +35,7 @@ from tests.support.http import HttpClient
 from tests.support.processes import kill_hard, log_text, wait_until
 from tests.support.results import result_table
 from tests.support.services import RedisServer, Unavailable, free_port
-from tests.support.stack import AGAIN_COUNTS, CHANGES, FIRST, FIRST_COUNTS
+from tests.support.stack import AGAIN_COUNTS, CHANGES, FIRST, FIRST_COUNTS, progress_of
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.redis]
 
@@ -76,11 +76,7 @@ def test_the_clean_run_is_the_hand_counted_one(faults: FaultStack):
     with faults.beat(), faults.worker():
         clean = faults.clean_run([BODY])
     assert [batch["result"]["counts"] for batch in clean.batches] == [FIRST_COUNTS]
-    assert clean.batches[0]["progress"] == {
-        "done": 4,
-        "total": 4,
-        "people": {"done": 4, "total": 4},
-    }
+    assert clean.batches[0]["progress"] == progress_of(4, 4)
     assert len(clean.changes[0].splitlines()) == 1 + sum(FIRST.values())
 
 
@@ -127,8 +123,8 @@ ALL_BUT_CHUNK_1 = result_table(
     email__attendance=2,
 )
 POISONED = {
-    "plan": ("planning", {"done": 0, "total": 0}, AGAIN_COUNTS),  # all zeros
-    "chunk": ("chunk 1", {"done": 3, "total": 4}, ALL_BUT_CHUNK_1),
+    "plan": ("planning", progress_of(0, 0), AGAIN_COUNTS),  # all zeros
+    "chunk": ("chunk 1", progress_of(3, 4), ALL_BUT_CHUNK_1),
 }
 
 
@@ -295,7 +291,7 @@ def test_polling_resumes_after_the_web_process_restarts(faults: FaultStack, reco
                     lambda: final_view(api.get(f"/api/v1/batches/{batch_id}")), timeout=60
                 )
         outcome = faults.outcome([batch_id])
-    progress = {"done": 2, "total": 4}
+    progress = progress_of(2, 4)
     assert (before["status"], before["progress"]) == ("running", progress)
     assert (after["status"], after["progress"]) == ("running", progress)
     assert (final["status"], final["result"]) == ("succeeded", clean.batches[0]["result"])

@@ -161,8 +161,10 @@ def test_native_and_oneroster_give_the_same_district_and_batches(
     for name in BATCHES:
         assert roster[name] == native[name], name
     # The household phones change nothing: OneRoster carries none.
+    # Reached: those with an address on a channel set (no household has a phone in OneRoster).
     assert native["contacts of the district"] == succeeded(
         30,
+        29,
         householdPhone__emergency=0,
         homePhone__emergency=18,
         cellPhone__emergency=14,
@@ -170,31 +172,39 @@ def test_native_and_oneroster_give_the_same_district_and_batches(
         email__emergency=26,
         email__behavior=26,
     )
-    assert native["students of North"] == succeeded(40, homePhone__attendance=20, email__general=32)
+    assert native["students of North"] == succeeded(
+        40, 35, homePhone__attendance=20, email__general=32
+    )
     # Those of the calendar who have an e-mail: all had emergency turned on by the first batch.
     assert native["contacts of a calendar, keeping guardians' choices"] == succeeded(
         20,
+        19,
         householdPhone__attendance=0,
         cellPhone__behavior=9,
         email__emergency=17,
         email__foodService=17,
     )
     # Students whose enrollment of last year has no end date (one of their classes had none).
-    assert native["students of last year"] == succeeded(2, email__priority=1, cellPhone__priority=1)
+    assert native["students of last year"] == succeeded(
+        2, 1, email__priority=1, cellPhone__priority=1
+    )
     # Nine members of staff: two at the district org, one of them at a school as well.
     assert native["staff"] == succeeded(
-        9, householdPhone__staff=0, homePhone__staff=7, email__staff=7, email__emergency=7
+        9, 7, householdPhone__staff=0, homePhone__staff=7, email__staff=7, email__emergency=7
     )
 
 
-def succeeded(targets: int, **counts: int) -> tuple[str, dict[str, Any]]:
-    """A finished batch's status and result: `counts` (`channel__reason`) changed, none kept."""
+def succeeded(targets: int, reached: int, **counts: int) -> tuple[str, dict[str, Any]]:
+    """A finished batch's status and result: `counts` (`channel__reason`) changed, none kept,
+    `reached` of the targets with an address (no household: none has a phone)."""
     kept = result_table(**dict.fromkeys(counts, 0))
     return "succeeded", {
         "targets": targets,
         "errors": [],
         "counts": result_table(**counts),
         "kept": kept,
+        "reached": {"people": reached, "households": 0},
+        "skipped": {"noAddress": targets - reached},
     }
 
 

@@ -13,6 +13,7 @@ from tests.support.stack import (
     AGAIN_COUNTS,
     CHANGES,
     FIRST_COUNTS,
+    progress_of,
     run,
 )
 
@@ -31,7 +32,7 @@ def test_a_batch_through_the_api_and_a_real_worker(stack_api):
         4,
         [],
     )
-    assert first["progress"] == {"done": 4, "total": 4, "people": {"done": 4, "total": 4}}
+    assert first["progress"] == progress_of(4, 4)
     assert first["result"]["counts"] == FIRST_COUNTS
     second = run(client, headers, body)
     assert second["result"]["counts"] == AGAIN_COUNTS

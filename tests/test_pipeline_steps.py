@@ -56,7 +56,10 @@ def test_plan_cuts_targets_into_chunks_and_starts_them(five_students):
     messages = step(five_students, pipeline.plan, batch_id, 2, now)
     assert messages == [Message(APPLY_CHUNK, (batch_id, n)) for n in range(3)]
     current = view(five_students, batch_id)
-    assert (current["status"], current["progress"]) == ("running", {"done": 0, "total": 3})
+    assert (current["status"], current["progress"]) == (
+        "running",
+        {"done": 0, "total": 3, "people": {"done": 0, "total": 5}},
+    )
     # a repeated plan message plans nothing again and starts nothing twice
     assert step(five_students, pipeline.plan, batch_id, 2, now) == []
 
@@ -94,7 +97,7 @@ def test_a_chunk_started_too_often_fails_its_batch(five_students):
     final = view(five_students, batch_id)
     assert (final["status"], final["progress"], final["result"]["errors"]) == (
         "failed",
-        {"done": 1, "total": 3},
+        {"done": 1, "total": 3, "people": {"done": 2, "total": 5}},
         [error],
     )
     assert final["result"]["counts"]["cellPhone"]["emergency"] == 2  # chunk 0's two students
@@ -111,7 +114,7 @@ def test_a_plan_started_too_often_fails_its_batch(five_students):
     final = view(five_students, batch_id)
     assert (final["status"], final["progress"], final["result"]["errors"]) == (
         "failed",
-        {"done": 0, "total": 0},
+        {"done": 0, "total": 0, "people": {"done": 0, "total": 0}},
         [error],
     )
     # a batch planned (or failed) is never counted again

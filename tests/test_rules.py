@@ -274,7 +274,7 @@ def test_no_targets_finishes_with_zeros(district):
     assert (view["status"], view["result"]["targets"], view["progress"]) == (
         "succeeded",
         0,
-        {"done": 0, "total": 0},
+        {"done": 0, "total": 0, "people": {"done": 0, "total": 0}},
     )
     assert view["result"]["counts"] == table(changes, email__general=0, householdPhone__general=0)
 

@@ -191,7 +191,10 @@ def test_cancel_stops_between_chunks_and_the_applied_part_is_undone(
         response = cancelled["response"]
         assert response.status_code == 200
         view = response.get_json()
-        assert (view["status"], view["progress"]) == ("cancelled", {"done": 1, "total": 4})
+        assert (view["status"], view["progress"]) == (
+            "cancelled",
+            {"done": 1, "total": 4, "people": {"done": 1, "total": 4}},
+        )
         # G1's chunk only: H1's emergency (G1 is not staff), G1's cell, G1's email attendance
         g1_only = result_table(
             householdPhone__emergency=1,
@@ -210,7 +213,10 @@ def test_cancel_stops_between_chunks_and_the_applied_part_is_undone(
         assert export(client, headers) == before
         # the chunks skipped by the cancel never ran, before or after the undo
         final = client.get(f"/api/v1/batches/{batch_id}", headers=headers).get_json()
-        assert (final["status"], final["progress"]) == ("cancelled", {"done": 1, "total": 4})
+        assert (final["status"], final["progress"]) == (
+            "cancelled",
+            {"done": 1, "total": 4, "people": {"done": 1, "total": 4}},
+        )
         audit = client.get("/api/v1/audit?action=batch.cancel", headers=headers).get_json()
         assert [(i["username"], i["subject"]) for i in audit["items"]] == [
             ("ada", f"batch:{batch_id}")

@@ -21,6 +21,7 @@ SERVED = {
     "/batches/{batchId}/cancel": {"post"},
     "/batches/{batchId}/apply": {"post"},
     "/batches/{batchId}/changes.csv": {"get"},
+    "/batches/{batchId}/result.csv": {"get"},
     "/people/{personId}/preferences": {"get", "patch"},
     "/households/{householdId}/preferences": {"patch"},
     "/audit": {"get"},
@@ -36,6 +37,8 @@ SERVED = {
     "/imports/{importId}": {"get"},
     "/imports/{importId}/quarantine.csv": {"get"},
     "/defaults": {"get", "put"},
+    "/reach": {"get"},
+    "/reach/unreached.csv": {"get"},
     "/openapi.json": {"get"},
 }
 PATH_PARAMETER = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>")

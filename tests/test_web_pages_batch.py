@@ -2,16 +2,18 @@
 apply, not for a viewer), the history, the static files, and times in the district's time
 zone."""
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from shared.core.db import SessionFactory
 from shared.core.vocabulary import CHANNELS, REASONS
-from shared.models import Batch, BatchChunk
+from shared.models import Batch, BatchChunk, Filter, User
 from tests.support.web import EnqueueRecorder, Page, add_user, log_in, make_app
 from tests.support.web_pages import REASON_LABELS, changes_with
 from tests.support.web_pages import app as app  # the fixture, for pytest to find here
@@ -44,13 +46,20 @@ def add_finished_batch(factory: SessionFactory, **overrides: Any) -> int:
         "errors": [],
         "counts": counts,
         "kept": kept,
+        "reached_people": 5,
+        "reached_households": 2,
+        "skipped_no_address": 1,
         **overrides,
     }
+    if values["kind"] == "undo":  # an undo's second table is its conflicts
+        values.setdefault("conflicts", kept)
     with factory.begin() as session:
         batch = Batch(**values)
         session.add(batch)
         session.flush()
-        session.add_all([BatchChunk(batch_id=batch.id, chunk_no=n, done=True) for n in range(2)])
+        session.add_all(
+            [BatchChunk(batch_id=batch.id, chunk_no=n, done=True, people=3) for n in range(2)]
+        )
         return batch.id
 
 
@@ -64,10 +73,18 @@ def test_the_batch_page_shows_a_finished_result(
     page = Page(html)
     assert "<p>Mode: studentContact</p>" in html
     assert "<p>Errors: No Errors</p>" in html
-    assert "<p>Targets: 6</p>" in html
-    assert "<dt>Scope</dt><dd>Calendar C-N-26</dd>" in html
+    assert summary(html) == [
+        "Found 6 people to update.",
+        "Changed 16 values.",
+        "Reached 5 people and 2 households.",
+        "Kept 2 values as guardians set them.",
+        "Skipped 1 person with no address on the channels it sets.",
+    ]
+    assert "<dt>Scope</dt><dd>Calendar North 25-26</dd>" in html
     assert "<dt>Finished</dt><dd>2025-10-15 08:00:03 UTC</dd>" in html
-    assert '<progress id="batch-progress" max="2" value="2">' in html
+    assert '<progress id="batch-progress" max="6" value="6">6 of 6 people</progress>' in html
+    assert '<span id="batch-progress-text">6 of 6 people</span>' in html
+    assert 'aria-live="polite">Finished<' in html
     assert "batch.js" not in html  # finished: nothing to poll
     no = "No Change"
     assert page.tables["counts"] == [
@@ -117,7 +134,7 @@ def test_the_batch_page_of_a_queued_batch_polls(
 def test_an_unknown_batch_page_is_404(client: FlaskClient, csrf: str):
     response = client.get("/batches/42")
     assert response.status_code == 404
-    assert "no batch 42" in response.get_data(as_text=True)
+    assert "No batch 42. It may have been removed" in response.get_data(as_text=True)
 
 
 def test_the_batch_page_offers_what_can_be_done(
@@ -154,7 +171,7 @@ def test_undo_asks_first_then_queues_the_undo(
     assert enqueued.calls == [("batches.plan", (undo_id,))]
     html = client.get(f"/batches/{undo_id}").get_data(as_text=True)
     assert f"The undo of batch {batch_id} is queued." in html
-    assert f"<h1>Undo batch {undo_id}</h1>" in html
+    assert f"<h1>Batch {undo_id}: undo of batch {batch_id}</h1>" in html
 
     twice = client.post(f"/batches/{batch_id}/undo", data={"csrf_token": csrf})
     assert twice.headers["Location"] == f"/batches/{batch_id}"
@@ -170,8 +187,8 @@ def test_cancel_from_the_page(
     done = client.post(f"/batches/{batch_id}/cancel", data={"csrf_token": csrf})
     assert (done.status_code, done.headers["Location"]) == (302, f"/batches/{batch_id}")
     html = client.get(f"/batches/{batch_id}").get_data(as_text=True)
-    assert f"Batch {batch_id} is cancelled; what it applied stays, and can be undone." in html
-    assert 'aria-live="polite">cancelled<' in html
+    assert f"Batch {batch_id} is cancelled: nothing more of it will run." in html
+    assert 'aria-live="polite">Cancelled<' in html
     again = client.post(f"/batches/{batch_id}/cancel", data={"csrf_token": csrf})
     assert again.headers["Location"] == f"/batches/{batch_id}"
     assert "has finished (cancelled); there is nothing to stop" in client.get(
@@ -192,20 +209,62 @@ def test_a_viewer_cannot_undo_cancel_or_apply(
         assert response.status_code == 403
 
 
-def test_history_lists_batches_newest_first(
+def summary(html: str) -> list[str]:
+    """The result's sentences, from the page's list of them."""
+    found = re.search(r'<ul id="result-summary">(.*?)</ul>', html, re.S)
+    assert found is not None
+    return re.findall(r"<li>(.*?)</li>", found.group(1))
+
+
+def test_history_lists_batches_newest_first_in_words(
     client: FlaskClient, csrf: str, session_factory: SessionFactory
 ):
-    first = add_finished_batch(session_factory)
-    second = add_finished_batch(session_factory, status="running", finished_at=None)
-    page = Page(client.get("/batches").get_data(as_text=True))
-    rows = page.tables["history"]
-    assert rows[0] == ["Batch", "Status", "Mode", "Preview", "As of", "Submitted", "By"]
-    assert [row[:5] for row in rows[1:]] == [
-        [str(second), "running", "Student Messenger Contacts", "no", "2025-10-15"],
-        [str(first), "succeeded", "Student Messenger Contacts", "no", "2025-10-15"],
-    ]
-    running = Page(client.get("/batches?status=running").get_data(as_text=True))
-    assert [row[0] for row in running.tables["history"][1:]] == [str(second)]
+    with session_factory() as session:
+        admin = session.scalar(select(User.id).where(User.username == "admin"))
+        grades = session.scalar(select(Filter.id).where(Filter.name == "grades 9-10"))
+    first = add_finished_batch(session_factory, submitted_by=admin, filter_id=grades)
+    second = add_finished_batch(
+        session_factory,
+        status="running",
+        finished_at=None,
+        mode="student",
+        calendar_ext_id=None,
+        school_ext_id="S-S",
+        school_year="2025-26",
+        submitted_at=datetime(2025, 10, 16, 9, 0, tzinfo=UTC),
+    )
+    undo = add_finished_batch(
+        session_factory,
+        kind="undo",
+        undo_of=first,
+        keep_guardian_choices=False,
+        submitted_at=datetime(2025, 10, 17, 7, 30, tzinfo=UTC),
+    )
+    rows = Page(client.get("/batches").get_data(as_text=True)).tables["history"]
+    assert rows == [
+        ["Batch", "Submitted", "Mode", "Scope", "Filter", "Status", "Values changed", "Undo"],
+        [f"Batch {undo}", "2025-10-17 07:30:00 UTC", "Undo", "Calendar North 25-26", "—",
+         "Finished", "16 (restored)", f"undo of batch {first}"],
+        [f"Batch {second}", "2025-10-16 09:00:00 UTC", "Students", "South High, 2025-26", "—",
+         "Running", "—", ""],
+        [f"Batch {first}", "2025-10-15 08:00:00 UTC by admin", "Student Messenger Contacts",
+         "Calendar North 25-26", "grades 9-10", "Finished", "16", f"undone by batch {undo}"],
+    ]  # fmt: skip
+
+    def listed(query: str) -> list[str]:
+        page = Page(client.get(f"/batches?{query}").get_data(as_text=True))
+        return [row[0] for row in page.tables["history"][1:]]
+
+    assert listed("status=running") == [f"Batch {second}"]
+    assert listed("mode=student") == [f"Batch {second}"]
+    assert listed("submittedBy=admin") == [f"Batch {first}"]
+    assert listed("submittedFrom=2025-10-16&submittedTo=2025-10-16") == [f"Batch {second}"]
+    assert listed("submittedTo=2025-10-15&status=") == [f"Batch {first}"]
+    refused = client.get("/batches?submittedFrom=2025-02-30")
+    assert refused.status_code == 400
+    assert "there is no such day as 2025-02-30: February 2025 has 28 days (From)" in (
+        refused.get_data(as_text=True)
+    )
     assert client.get("/batches?status=bogus").status_code == 400
 
 

@@ -161,7 +161,7 @@ def test_submitting_the_wizard_creates_a_batch_and_redirects(
 
     page = client.get("/batches/1")
     assert page.status_code == 200
-    assert 'id="batch-status" role="status" aria-live="polite">queued<' in page.get_data(
+    assert 'id="batch-status" role="status" aria-live="polite">Queued<' in page.get_data(
         as_text=True
     )
 

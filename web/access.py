@@ -46,6 +46,7 @@ RULES: Final[dict[str, dict[str, Roles]]] = {
     "api.list_batches": {"GET": SIGNED_IN},
     "api.get_batch": {"GET": SIGNED_IN},
     "api.batch_changes_csv": {"GET": SIGNED_IN},
+    "api.batch_result_csv": {"GET": SIGNED_IN},
     "api.undo_batch": {"POST": WRITERS},
     "api.cancel_batch": {"POST": WRITERS},
     "api.apply_batch": {"POST": WRITERS},

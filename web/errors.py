@@ -7,6 +7,7 @@ answer an HTML page with the same status.
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Final
 
 from flask import Flask, Response, render_template, request
@@ -19,6 +20,12 @@ from web.api.bodies import Error, ErrorDetail
 from web.api.routes import JSON
 
 log = logging.getLogger(__name__)
+
+PLAIN_ERROR_PAGE: Final = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error {status}'
+    " · Contact Preferences Batch</title></head><body><main><h1>Something went wrong on our "
+    "side</h1><p>The error was logged. Try again in a moment.</p></main></body></html>"
+)
 
 STATUS_OF: Final[dict[type[CpbError], int]] = {
     InvalidRequest: 400,
@@ -73,7 +80,18 @@ def error_response(error: Exception) -> tuple[Response | str, int, dict[str, str
         if info.status == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="cpb"'
         return Response(info.body().to_json(), mimetype=JSON), info.status, headers
-    return render_template("error.html", error=info), info.status, headers
+    return _error_page(info, specific=not isinstance(error, HTTPException)), info.status, headers
+
+
+def _error_page(info: ErrorInfo, *, specific: bool) -> str:
+    """The product's error page; `specific` when the message is the product's own (say, "no
+    batch 42") rather than the web server's. A page that cannot be drawn (the database is
+    down, say) falls back to plain HTML."""
+    try:
+        return render_template("error.html", error=info, specific=specific, now=datetime.now(UTC))
+    except Exception:
+        log.exception("status=%d path=%s error page failed", info.status, request.path)
+        return PLAIN_ERROR_PAGE.format(status=info.status)
 
 
 def register_error_handlers(app: Flask) -> None:

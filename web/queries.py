@@ -1,7 +1,9 @@
 """Query parameters as pydantic models: the API parses them strictly (an empty value is a value,
 and refused if it is not one), the pages leave out the empty values a form sends."""
 
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Final, TypeVar
+from zoneinfo import ZoneInfo
 
 from flask import request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
@@ -9,8 +11,9 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from shared.access.audit import ACTIONS
+from shared.batches.lookup import Selection
 from shared.core.contract import MAX_ID, IsoDate, PlainText, one_of, parse
-from shared.core.vocabulary import REASONS, BatchStatus
+from shared.core.vocabulary import REASONS, BatchStatus, Mode
 
 Q = TypeVar("Q", bound=BaseModel)
 PER_PAGE: Final = 50
@@ -58,7 +61,26 @@ class PageQuery(Query):
 
 
 class BatchListQuery(PageQuery):
+    """Each given criterion must hold; the dates are days in the district's time zone, both
+    included."""
+
     status: Annotated[BatchStatus, one_of(*BatchStatus, message=ONE_OF)] | None = None
+    mode: Annotated[Mode, one_of(*Mode, message=ONE_OF)] | None = None
+    submitted_by: Annotated[str, PlainText(100)] | None = None
+    submitted_from: IsoDate | None = None
+    submitted_to: IsoDate | None = None
+
+    def selection(self, zone: ZoneInfo) -> Selection:
+        def midnight(day: date) -> datetime:
+            return datetime.combine(day, time(), zone)
+
+        return Selection(
+            status=self.status,
+            mode=self.mode,
+            submitter=self.submitted_by,
+            since=midnight(self.submitted_from) if self.submitted_from else None,
+            before=midnight(self.submitted_to + timedelta(days=1)) if self.submitted_to else None,
+        )
 
 
 class AuditQuery(PageQuery):
@@ -81,7 +103,11 @@ class ReachQuery(Query):
 
 
 class UnreachedQuery(ReachQuery):
-    reason: Annotated[str, one_of(*REASONS, message=ONE_OF)] = "emergency"
+    reason: Annotated[
+        str,
+        one_of(*REASONS, message=ONE_OF),
+        WithJsonSchema({"type": "string", "enum": list(REASONS)}),
+    ] = "emergency"
 
 
 def query_of(model: type[Q], *, forms: bool = False) -> Q:

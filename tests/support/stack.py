@@ -83,6 +83,11 @@ FIRST_COUNTS = result_table(**FIRST)
 AGAIN_COUNTS = result_table(**dict.fromkeys(FIRST, 0))  # the same batch again changes nothing
 
 
+def progress_of(done: int, total: int) -> dict[str, Any]:
+    """A batch's progress here, where each chunk holds one target: chunks and people alike."""
+    return {"done": done, "total": total, "people": {"done": done, "total": total}}
+
+
 def empty_tables(engine: Engine) -> None:
     """Every table of the product emptied, and every id sequence back at 1."""
     quote = engine.dialect.identifier_preparer.format_table

@@ -51,7 +51,11 @@ def list_batches(query: BatchListQuery) -> BatchList:
     with services().session_factory() as session:
         user = db_user(session, require_principal())
         batches, total = lookup.list_batches(
-            session, page=query.page, per_page=query.per_page, status=query.status, user=user
+            session,
+            page=query.page,
+            per_page=query.per_page,
+            selection=query.selection(services().settings.zone),
+            user=user,
         )
         return BatchList(
             items=batch_views(session, batches),

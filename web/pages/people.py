@@ -26,6 +26,7 @@ from shared.people.edit import (
     edit_household_preferences,
     edit_person_preferences,
 )
+from shared.people.links import person_links
 from shared.people.search import find_people
 from shared.people.view import HouseholdMembership, HouseholdPreferences, person_preferences
 from web.auth import db_user, require_principal
@@ -108,9 +109,12 @@ def _render(
     with services().session_factory() as session:
         ensure_person_id_allowed(session, db_user(session, require_principal()), person_id)
         person = person_preferences(session, person_id)
+        links = person_links(session, person_id, services().today())
     return render_template(
         "person.html",
         person=person,
+        links=links,
+        members={h.household_id: h.members for h in links.households},
         households=_grouped(person.households),
         can_write=require_principal().can_write,
         error_form=error_form,

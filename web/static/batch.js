@@ -10,13 +10,19 @@
   var progress = document.getElementById("batch-progress");
   var progressText = document.getElementById("batch-progress-text");
 
+  var labels = JSON.parse(root.getAttribute("data-status-labels") || "{}");
+
+  function count(n) { return n.toLocaleString("en-US"); }
+
   function show(batch) {
-    if (statusEl.textContent !== batch.status) statusEl.textContent = batch.status;
-    var p = batch.progress || {};
-    if (p.total) {
-      progress.max = p.total;
-      progress.value = p.done;
-      progressText.textContent = p.done + " of " + p.total + " chunks";
+    var label = labels[batch.status] || batch.status;
+    if (statusEl.textContent !== label) statusEl.textContent = label;
+    var people = (batch.progress || {}).people || {};
+    if (people.total) {
+      progress.max = people.total;
+      progress.value = people.done;
+      progressText.textContent = count(people.done) + " of " + count(people.total) +
+        (people.total === 1 ? " person" : " people");
     }
   }
 
