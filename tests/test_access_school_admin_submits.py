@@ -4,6 +4,7 @@ reason shown next to the form."""
 
 from tests.support.access import Setup, submit
 from tests.support.access import setup as setup  # the fixture, for pytest to find here
+from tests.support.web import Page
 
 
 def test_a_school_admin_submits_within_their_schools(setup: Setup):
@@ -30,6 +31,14 @@ def test_the_wizard_shows_a_school_admin_why_a_batch_was_refused(setup: Setup):
     reason = "a batch over the whole district needs a district admin; name your school"
     assert response.status_code == 403
     html = response.get_data(as_text=True)
-    assert "The batch was not submitted" in html and reason in html
+    assert "The batch was not submitted" in html
+    assert "Choose your school: only a district admin may update the whole district." in html
     assert 'id="wizard"' in html  # the form again, with the choices kept
     assert setup.refusals() == [("north", "POST /batches/new", {"reason": reason})]
+
+
+def test_a_school_admin_s_wizard_starts_in_their_school(setup: Setup):
+    client, _ = setup.signed_in("north")
+    page = Page(client.get("/batches/new").get_data(as_text=True))
+    assert (page.selected("schoolId"), page.selected("schoolYear")) == ("N", "2025-26")
+    assert [value for value, _ in page.radios["mode"]] == ["studentContact", "student"]

@@ -32,7 +32,7 @@ def page(stack_env: dict[str, str], pg_session_factory: SessionFactory) -> Itera
 def fill_wizard(page: Any) -> None:
     """Student Messenger Contacts of S1: email emergency on (G2 and G6 change; G1 is on)."""
     page.goto("/batches/new")
-    page.get_by_label("Mode").select_option(label="Student Messenger Contacts")
+    page.get_by_label("Student Messenger Contacts").check()
     page.get_by_label("School year").select_option("2025-26")
     page.get_by_label("School", exact=True).select_option("S1")
     page.get_by_label("As of").fill("2025-10-15")

@@ -51,7 +51,7 @@ def test_apply_changes_lands_on_the_batch_page(
     page: Any, sqlite_session_factory: SessionFactory, enqueued: EnqueueRecorder
 ):
     sign_in_from_the_wizard(page)
-    page.get_by_label("Mode").select_option(label="Students")
+    page.get_by_label("Students", exact=True).check()
     page.get_by_label("School year").select_option("2025-26")
     page.get_by_label("School", exact=True).select_option("S-N")
     # The calendars of other schools are hidden once a school is chosen.
@@ -83,7 +83,7 @@ def test_preview_submits_a_dry_run(
     page: Any, sqlite_session_factory: SessionFactory, enqueued: EnqueueRecorder
 ):
     sign_in_from_the_wizard(page)
-    page.get_by_label("Mode").select_option("census")
+    page.get_by_label("Census/Staff").check()
     assert page.locator("#scope-fields").is_hidden()  # Census/Staff has no scope
     page.get_by_label("Filter", exact=True).select_option(label="staff")
     page.get_by_label("Work Phone: Staff").select_option("on")
@@ -99,12 +99,17 @@ def test_preview_submits_a_dry_run(
 
 def test_a_wizard_error_is_shown_on_the_form(page: Any, sqlite_session_factory: SessionFactory):
     sign_in_from_the_wizard(page)
-    page.get_by_label("Mode").select_option("census")
+    page.get_by_label("Census/Staff").check()
     page.get_by_role("button", name="Apply Changes").click()
     alert = page.get_by_role("alert")
     assert " ".join(alert.inner_text().split()) == (
-        "The batch was not submitted Ad hoc filter (filterId): "
-        "Census/Staff mode needs a census filter"
+        "The batch was not submitted Ad hoc filter: "
+        "Census/Staff needs a census filter: choose one under Ad hoc filter."
     )
-    assert page.get_by_label("Mode").input_value() == "census"
+    # the same words next to the control, which is marked invalid
+    assert page.locator("#filterId-error").inner_text() == (
+        "Census/Staff needs a census filter: choose one under Ad hoc filter."
+    )
+    assert page.get_by_label("Filter", exact=True).get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("Census/Staff").is_checked()
     assert batches(sqlite_session_factory) == []

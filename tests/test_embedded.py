@@ -151,7 +151,7 @@ def test_the_wizard_runs_a_batch_to_its_result_in_a_browser(cpb_run: Running, tm
         page.goto("/")
         sign_in(page, "admin", cpb_run.password)
         page.wait_for_url("**/batches/new")
-        page.get_by_label("Mode").select_option(label="Student Messenger Contacts")
+        page.get_by_label("Student Messenger Contacts").check()
         page.get_by_label("School year").select_option(cpb_run.newest_year())
         page.get_by_label("Email: Emergency", exact=True).select_option(label="On")
         page.get_by_label("Cell Phone: Attendance", exact=True).select_option(label="On")

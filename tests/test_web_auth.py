@@ -81,7 +81,7 @@ def test_login_ignores_a_next_address_on_another_site(client: FlaskClient):
             "next": "//evil.example/",
         },
     )
-    assert (response.status_code, response.headers["Location"]) == (302, "/batches/new")
+    assert (response.status_code, response.headers["Location"]) == (302, "/")
 
 
 def test_login_with_a_wrong_password(client: FlaskClient, sqlite_session_factory):

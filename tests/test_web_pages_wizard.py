@@ -71,17 +71,18 @@ def test_the_wizard_renders_the_matrix_and_the_choices(
     assert [row[0] for row in page.tables["changes"][1:]] == CHANNEL_LABELS
     assert page.label_for["changes.cellPhone.behavior"] == "Cell Phone: Behavior Messenger"
 
-    assert page.options("mode") == [
-        ("studentContact", "Student Messenger Contacts"),
-        ("student", "Students"),
-        ("census", "Census/Staff"),
+    assert page.radios["mode"] == [("studentContact", True), ("student", False), ("census", False)]
+    assert [page.label_for[f"mode-{mode}"] for mode in ("studentContact", "student", "census")] == [
+        "Student Messenger Contacts",
+        "Students",
+        "Census/Staff",
     ]
     assert page.options("schoolYear") == [
         ("", "(none)"),
         ("2025-26", "2025-26"),
         ("2024-25", "2024-25"),
     ]
-    assert page.selected("schoolYear") == "2025-26"  # no calendar runs today: the newest
+    assert page.selected("schoolYear") is None  # no scope is chosen for the user
     assert page.options("schoolId") == [
         ("", "All schools"),
         ("S-N", "North Elementary"),
@@ -99,7 +100,7 @@ def test_the_wizard_renders_the_matrix_and_the_choices(
         (str(web_district["census_filter"]), "staff"),
     ]
     # Every select has a label.
-    assert sorted(page.label_for[s["id"]] != "" for s in page.selects.values()) == [True] * 53
+    assert sorted(page.label_for[s["id"]] != "" for s in page.selects.values()) == [True] * 52
     assert page.inputs["keepGuardianChoices"]["type"] == "checkbox"
     assert page.label_for["keepGuardianChoices"] == "Keep guardians' own choices"
     assert "guardians set themselves may be overwritten" in response.get_data(as_text=True)
@@ -174,6 +175,7 @@ def test_preview_submits_a_dry_run(
         "mode": "census",
         "schoolYear": "2025-26",  # ignored: census mode has no scope
         "filterId": str(web_district["census_filter"]),
+        "asOf": "2025-10-15",
         "changes.workPhone.staff": "on",
         "action": "preview",
     }
@@ -194,20 +196,23 @@ def test_preview_submits_a_dry_run(
 @pytest.mark.parametrize(
     ("form", "control", "shown"),
     [
-        ({"mode": "census"}, "filterId", "Ad hoc filter</strong></a>\n    (<code>filterId</code>): "
-         "Census/Staff mode needs a census filter"),
-        ({"mode": "student"}, "schoolYear", "Scope</strong></a>\n    (<code>scope</code>): give a "
-         "calendarId, a schoolId with a schoolYear, or a schoolYear"),
+        ({"mode": "census"}, "filterId", "Ad hoc filter</strong></a>: Census/Staff needs a "
+         "census filter: choose one under Ad hoc filter."),
+        ({"mode": "student"}, "schoolYear", "Scope</strong></a>: Choose who is in scope: a "
+         "calendar; or a school and a school year; or a school year alone, for every school in "
+         "the district."),
         ({"mode": "student", "calendarId": "C-N-26", "asOf": "2025-02-30"}, "asOf",
-         "As of</strong></a>\n    (<code>asOf</code>): there is no such day as 2025-02-30: "
-         "February 2025 has 28 days"),
-        ({"mode": "student", "calendarId": "C-N-26", "changes.email.emergency": "maybe"},
-         "changes.email.emergency", "Email: Emergency</strong></a>\n    "
-         "(<code>changes.email.emergency</code>): unknown option &#39;maybe&#39;; one of "
-         "noChange, on, off"),
+         "As of</strong></a>: There is no such day as 2025-02-30: February 2025 has 28 days."),
+        ({"mode": "student", "calendarId": "C-N-26"}, "asOf",
+         "As of</strong></a>: Give the As of date: the day on which enrollments, relationships "
+         "and memberships are judged."),
+        ({"mode": "student", "calendarId": "C-N-26", "asOf": "2025-10-15",
+          "changes.email.emergency": "maybe"},
+         "changes.email.emergency", "Email: Emergency</strong></a>: Unknown option "
+         "&#39;maybe&#39;; one of noChange, on, off."),
         ({"mode": "student", "calendarId": "C-N-26", "changes.cellPhone.sms": "on"}, "changes",
-         "Cell Phone: sms</strong></a>\n    (<code>changes.cellPhone.sms</code>): text-message "
-         "(SMS) preferences can never be set by a batch"),
+         "Cell Phone: sms</strong></a>: Text-message (SMS) preferences can never be set by a "
+         "batch."),
     ],
 )  # fmt: skip
 def test_wizard_errors_name_the_field_and_keep_the_choices(
@@ -250,6 +255,7 @@ def test_the_same_wizard_form_sent_twice_is_one_batch(
         "submission": token.group(1),
         "mode": "student",
         "calendarId": "C-N-26",
+        "asOf": "2025-10-15",
         "changes.email.emergency": "on",
         "action": "preview",
     }

@@ -31,6 +31,22 @@ MODE_LABELS: Final = {
     Mode.CENSUS: "Census/Staff",
 }
 MODE_OPTIONS: Final = tuple(MODE_LABELS.items())
+MODE_HELP: Final = {
+    Mode.STUDENT_CONTACT: "The guardians and other messenger contacts of the students in "
+    "scope: what a parent receives.",
+    Mode.STUDENT: "The students in scope themselves, on their own phones and e-mail addresses.",
+    Mode.CENSUS: "The people a census filter matches, such as staff; there is no scope.",
+}
+REASON_HELP: Final = {
+    "emergency": "Urgent safety messages: closures, lockdowns, evacuations.",
+    "attendance": "Absences, tardies and other attendance notices.",
+    "behavior": "Behavior events and discipline notices.",
+    "staff": "Messages to staff; set only for people with a district assignment.",
+    "general": "Announcements, newsletters and events.",
+    "foodService": "Meal account balances and food service notices.",
+    "priority": "Important messages that are not emergencies.",
+    "teacher": "Messages from teachers about a class or a student.",
+}
 FIELD_LABELS: Final = {
     "body": "Form",
     "mode": "Mode",

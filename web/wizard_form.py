@@ -54,6 +54,16 @@ def payload_from_form(form: Mapping[str, str]) -> dict[str, Any]:
     return payload
 
 
+def whole_district(payload: dict[str, Any]) -> bool:
+    """Whether the batch reaches beyond one school: a school year alone, or Census/Staff."""
+    scope = payload.get("scope") or {}
+    if payload.get("mode") == "census":
+        return True
+    return (
+        bool(scope.get("schoolYear")) and not scope.get("schoolId") and not scope.get("calendarId")
+    )
+
+
 def new_submission_token() -> str:
     """A token for one showing of the wizard, sent back with the form."""
     return secrets.token_urlsafe(16)

@@ -19,6 +19,8 @@ PLAIN: Final = {
     "Census/Staff mode takes no scope: its census filter says who": "Census/Staff takes no "
     "scope: its census filter says who is updated.",
     NOTHING_TO_CHANGE: "Nothing would change: set at least one reason of a channel to On or Off.",
+    "give the date the batch is judged on": "Give the As of date: the day on which enrollments, "
+    "relationships and memberships are judged.",
     "a batch over the whole district needs a district admin; name your school": "Choose your "
     "school: only a district admin may update the whole district.",
     "a school admin may not run Census/Staff batches": "Census/Staff is for district admins: "

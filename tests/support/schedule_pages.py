@@ -85,29 +85,26 @@ CRON = {"ruleKind": "cron", "rule.cron": "0 2 * * *"}
 # Controls refused: the control the error is shown at, and what it says.
 REFUSED_FORMS = [
     ({"ruleKind": "cron", "rule.cron": "0 2 * *"}, "rule.cron",
-     "Cron expression</strong></a>\n    (<code>rule.cron</code>): must be five fields "
-     "separated by spaces (minute hour day-of-month month day-of-week), like &#39;0 2 * * "
-     "1-5&#39;; it has 4"),
+     "Cron expression</strong></a>: Must be five fields separated by spaces (minute hour "
+     "day-of-month month day-of-week), like &#39;0 2 * * 1-5&#39;; it has 4."),
     ({"ruleKind": "cron", "rule.cron": "0 2 * * 8"}, "rule.cron",
-     "(<code>rule.cron</code>): is not a valid cron expression: bad day-of-week field "
-     "&#39;8&#39;"),
+     "</strong></a>: Is not a valid cron expression: bad day-of-week field &#39;8&#39;."),
     ({"ruleKind": "yearly", "rule.yearly.month": "2", "rule.yearly.day": "30"},
-     "rule.yearly.day", "Day</strong></a>\n    (<code>rule.yearly.day</code>): there is no "
-     "30 February: February has 28 days, 29 in leap years"),
+     "rule.yearly.day", "Day</strong></a>: There is no 30 February: February has 28 days, 29 "
+     "in leap years."),
     ({"ruleKind": "once", "rule.once.date": "2031-02-30", "rule.once.time": "02:00"},
-     "rule.once.date", "Once (date and time)</strong></a>\n    (<code>rule.once</code>): must "
-     "be a local date and time as YYYY-MM-DDTHH:MM"),
+     "rule.once.date", "Once (date and time)</strong></a>: Must be a local date and time as "
+     "YYYY-MM-DDTHH:MM (no seconds, no offset) in the years 2000 to 2999; got "
+     "&#39;2031-02-30T02:00&#39;."),
     (CRON | {"mode": "census"}, "filterId",
-     "Ad hoc filter</strong></a>\n    (<code>template.filterId</code>): Census/Staff mode "
-     "needs a census filter"),
+     "Ad hoc filter</strong></a>: Census/Staff needs a census filter: choose one under Ad hoc "
+     "filter."),
     (CRON | {"catchUpHours": "0"}, "catchUpHours",
-     "Catch-up window</strong></a>\n    (<code>catchUpHours</code>): must be at least 0.01"),
-    (CRON | {"catchUpHours": "six"}, "catchUpHours",
-     "(<code>catchUpHours</code>): must be a number"),
+     "Catch-up window</strong></a>: Must be at least 0.01."),
+    (CRON | {"catchUpHours": "six"}, "catchUpHours", "</strong></a>: Must be a number."),
     ({"name": "no rule chosen"}, "ruleKind-yearly",
-     "When</strong></a>\n    (<code>rule</code>): give exactly one of yearly, cron, once"),
-    (CRON | {"name": " "}, "name", "Name</strong></a>\n    (<code>name</code>): must not be "
-     "empty"),
+     "When</strong></a>: Give exactly one of yearly, cron, once."),
+    (CRON | {"name": " "}, "name", "Name</strong></a>: Must not be empty."),
 ]  # fmt: skip
 
 

@@ -200,6 +200,7 @@ class Page(HTMLParser):
         self.label_for: dict[str, str] = {}
         self.buttons: list[tuple[str | None, str | None, str]] = []
         self.inputs: dict[str, dict[str, str | None]] = {}
+        self.radios: dict[str, list[tuple[str | None, bool]]] = {}
         self.tables: dict[str, list[list[str]]] = {}
         self.ids: set[str] = set()
         self._select: dict[str, Any] | None = None
@@ -227,6 +228,8 @@ class Page(HTMLParser):
         elif tag == "button":
             self._button = {"name": a.get("name"), "value": a.get("value")}
             self._text = []
+        elif tag == "input" and a.get("name") and a.get("type") == "radio":
+            self.radios.setdefault(str(a["name"]), []).append((a.get("value"), "checked" in a))
         elif tag == "input" and a.get("name"):
             self.inputs[str(a["name"])] = a
         elif tag == "table" and a.get("id"):
@@ -266,5 +269,9 @@ class Page(HTMLParser):
         return [(o["value"], o["text"]) for o in self.selects[name]["options"]]
 
     def selected(self, name: str) -> str | None:
+        """The chosen option of a select, or the checked button of a radio group."""
+        if name in self.radios:
+            checked = [value for value, on in self.radios[name] if on]
+            return checked[0] if checked else None
         chosen = [o["value"] for o in self.selects[name]["options"] if o["selected"]]
         return chosen[0] if chosen else None

@@ -38,7 +38,7 @@ def login() -> Response | str | tuple[str, int]:
     if principal is not None:
         login_user(principal)
         begin_session()
-        return redirect(next_url or url_for("wizard.new_batch"))
+        return redirect(next_url or url_for("batches.home"))
     error = THROTTLED if throttled else "Wrong username or password."
     page = render_template("login.html", next_url=next_url, username=username, error=error)
     return page, 429 if throttled else 401

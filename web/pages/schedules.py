@@ -47,6 +47,7 @@ from web.schedule_form import (
     start_of_year_form,
 )
 from web.services import services
+from web.wizard_words import plain
 
 PageAnswer = Response | str | tuple[str, int]
 
@@ -253,6 +254,7 @@ def _render_form(
         error=error,
         error_control=control_of(error.field) if error else None,
         error_label=label_of(error.field) if error else "",
+        error_words=plain(error.message) if error else "",
         rule_kinds=RULE_KINDS,
         months=list(enumerate(MONTH_NAMES, start=1)),
         start_of_year=START_OF_YEAR,

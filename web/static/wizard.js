@@ -3,7 +3,6 @@
   "use strict";
   var form = document.getElementById("wizard");
   if (!form) return;
-  var mode = document.getElementById("mode");
   var scope = document.getElementById("scope-fields");
   var year = document.getElementById("schoolYear");
   var school = document.getElementById("schoolId");
@@ -11,8 +10,13 @@
   var filter = document.getElementById("filterId");
 
   // Census/Staff has no scope and takes census filters; the other modes take student filters.
+  function modeValue() {
+    var checked = form.querySelector('input[name="mode"]:checked');
+    return checked ? checked.value : "";
+  }
+
   function applyMode() {
-    var census = mode.value === "census";
+    var census = modeValue() === "census";
     scope.hidden = census;
     scope.disabled = census;
     var kind = census ? "census" : "student";
@@ -42,7 +46,7 @@
     if (target.classList && target.classList.contains("option")) {
       target.setAttribute("data-value", target.value);
     }
-    if (target === mode) applyMode();
+    if (target.name === "mode") applyMode();
     if (target === year || target === school) applyScope();
   });
   // One submission per showing of the form: a second click while the first is on its way is
@@ -61,6 +65,64 @@
     submitting = false;
     form.removeAttribute("aria-busy");
   });
+
+  // "Whole row" and "Whole column" shortcuts: a select that sets every cell of its channel or
+  // reason at once. They have no name, so the form never sends them.
+  var matrix = document.getElementById("changes");
+  function shortcut(label, cells) {
+    var select = document.createElement("select");
+    select.setAttribute("aria-label", label);
+    select.className = "shortcut";
+    [["", "Set all…"], ["noChange", "No Change"], ["on", "On"], ["off", "Off"]].forEach(
+      function (pair) {
+        var option = document.createElement("option");
+        option.value = pair[0];
+        option.textContent = pair[1];
+        select.appendChild(option);
+      });
+    select.addEventListener("change", function (event) {
+      event.stopPropagation();
+      if (!select.value) return;
+      cells().forEach(function (cell) {
+        cell.value = select.value;
+        cell.setAttribute("data-value", select.value);
+      });
+      select.value = "";
+    });
+    return select;
+  }
+  if (matrix) {
+    var head = matrix.tHead.rows[0];
+    var corner = document.createElement("th");
+    corner.scope = "col";
+    corner.textContent = "Whole row";
+    head.appendChild(corner);
+    Array.prototype.forEach.call(matrix.tBodies[0].rows, function (row) {
+      var cell = document.createElement("td");
+      var name = row.cells[0].textContent.trim();
+      cell.appendChild(shortcut("Whole row: " + name, function () {
+        return Array.prototype.slice.call(row.querySelectorAll("select.option"));
+      }));
+      row.appendChild(cell);
+    });
+    var foot = matrix.createTFoot().insertRow();
+    var title = document.createElement("th");
+    title.scope = "row";
+    title.textContent = "Whole column";
+    foot.appendChild(title);
+    for (var column = 1; column < head.cells.length - 1; column += 1) {
+      (function (index) {
+        var cell = foot.insertCell();
+        var name = head.cells[index].textContent.trim();
+        cell.appendChild(shortcut("Whole column: " + name, function () {
+          return Array.prototype.map.call(matrix.tBodies[0].rows, function (row) {
+            return row.cells[index].querySelector("select.option");
+          });
+        }));
+      })(column);
+    }
+    foot.insertCell();
+  }
 
   applyMode();
   applyScope();
