@@ -11,8 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from shared.batches.import_jobs import submit_import
+from shared.core.contract import parse
 from shared.core.db import SessionFactory, make_engine, make_session_factory
 from shared.core.migrate import upgrade
+from shared.filters.criteria import FilterRequest
+from shared.filters.service import create_filter
 from shared.imports.demo import load_demo
 from shared.models import Calendar, Person, School, User
 from shared.schedules.request import ScheduleRequest
@@ -52,6 +55,9 @@ def pages(ids: dict[str, str]) -> dict[str, tuple[str, ...]]:
         f"/imports/{ids['import']}": ("admin", "vera"),
         "/defaults": ROLES,
         "/reach": ROLES,
+        "/filters": ROLES,
+        "/filters/new": ("admin", "school"),
+        f"/filters/{ids['filter']}": ("admin", "vera"),
         "/audit": ("admin",),
         "/users": ("admin",),
         "/users/school": ("admin",),
@@ -109,7 +115,16 @@ def _district(factory: SessionFactory) -> dict[str, str]:
         person = session.scalars(
             select(Person.ext_id).where(Person.email.is_not(None)).order_by(Person.ext_id)
         ).first()
+        saved = create_filter(
+            session,
+            parse(
+                FilterRequest,
+                {"name": "Grade 3", "kind": "student", "criteria": {"grades": ["03"]}},
+            ),
+            user=admin,
+        )
         ids = {"batch": str(batch["id"]), "schedule": str(schedule.id), "import": str(job.id)}
+        ids["filter"] = str(saved.id)
     drain(factory, list(submitted.messages), 100)
     return ids | {"person": str(person)}
 

@@ -29,6 +29,7 @@ SERVED = {
     "/filters": {"get", "post"},
     "/filters/{filterId}": {"get", "put", "delete"},
     "/filters/{filterId}/preview": {"post"},
+    "/filters/preview": {"post"},
     "/schedules": {"get", "post"},
     "/schedules/{scheduleId}": {"get", "patch", "delete"},
     "/schedules/{scheduleId}/runs": {"get"},

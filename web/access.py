@@ -57,6 +57,7 @@ RULES: Final[dict[str, dict[str, Roles]]] = {
     "api.update_filter": {"PUT": WRITERS},
     "api.delete_filter": {"DELETE": WRITERS},
     "api.preview_saved_filter": {"POST": SIGNED_IN},
+    "api.preview_criteria": {"POST": SIGNED_IN},
     # schedules: a school admin's lie within their schools, by the services
     "api.list_schedules": {"GET": SIGNED_IN},
     "api.create_schedule": {"POST": WRITERS},
@@ -81,6 +82,11 @@ RULES: Final[dict[str, dict[str, Roles]]] = {
     "api.get_reach": {"GET": SIGNED_IN},
     "api.unreached_csv": {"GET": SIGNED_IN},
     "reach.page": {"GET": SIGNED_IN},
+    # the filter designer: a school admin's filters are their own, by the services
+    "filters.index": {"GET": SIGNED_IN},
+    "filters.new": {"GET": WRITERS, "POST": WRITERS},
+    "filters.edit": {"GET": SIGNED_IN, "POST": WRITERS},
+    "filters.delete": {"POST": WRITERS},
     "imports.index": {"GET": DISTRICT_READERS, "POST": DISTRICT_ADMINS},
     "imports.show": {"GET": DISTRICT_READERS},
     "imports.defaults": {"GET": SIGNED_IN, "POST": DISTRICT_ADMINS},

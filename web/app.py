@@ -18,7 +18,18 @@ from web.auth import current_principal, register_login
 from web.celery_client import CeleryClient
 from web.errors import register_error_handlers
 from web.labels import SCOPE_LABELS, format_moment
-from web.pages import audit, auth, batches, imports, people, reach, schedules, users, wizard
+from web.pages import (
+    audit,
+    auth,
+    batches,
+    filters,
+    imports,
+    people,
+    reach,
+    schedules,
+    users,
+    wizard,
+)
 from web.security import register_security
 from web.services import BrokerCheck, Enqueue, WebServices, install, services
 
@@ -78,7 +89,7 @@ def register_services(
 
 
 def register_blueprints(app: Flask, csrf: CSRFProtect) -> None:
-    for pages in (auth, wizard, batches, people, audit, users, schedules, imports, reach):
+    for pages in (auth, wizard, batches, people, audit, users, schedules, imports, reach, filters):
         app.register_blueprint(pages.bp)
     csrf.exempt(imports.index)  # checked in the view, under the upload's limit
     app.register_blueprint(api_blueprint(csrf))

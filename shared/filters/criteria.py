@@ -6,11 +6,12 @@ A student filter takes `grades`, `schoolIds` and `personIds`; a census filter `p
 the two, told apart by its `kind`.
 """
 
+from datetime import date
 from typing import Annotated, Any, ClassVar, Final, Literal
 
 from pydantic import Field
 
-from shared.core.contract import Body, Flag, Identifier, PlainText, Tagged, omitted
+from shared.core.contract import Body, Flag, Identifier, IsoDate, PlainText, Tagged, omitted
 from shared.core.vocabulary import FilterKind
 
 MAX_PERSON_IDS: Final = 100_000
@@ -103,3 +104,43 @@ CRITERIA_OF: Final[dict[FilterKind, type[StudentCriteria] | type[CensusCriteria]
     FilterKind.STUDENT: StudentCriteria,
     FilterKind.CENSUS: CensusCriteria,
 }
+
+
+class StudentPreview(Body):
+    """Unsaved student criteria to preview, as of a date (default today)."""
+
+    not_an_object = "the request body must be a JSON object"
+
+    kind: Literal["student"]
+    criteria: StudentCriteria | None = None
+    as_of: IsoDate | None = None
+
+
+class CensusPreview(Body):
+    """Unsaved census criteria to preview, as of a date (default today)."""
+
+    not_an_object = "the request body must be a JSON object"
+
+    kind: Literal["census"]
+    criteria: CensusCriteria | None = None
+    as_of: IsoDate | None = None
+
+
+class CriteriaPreviewRequest(
+    Tagged[Annotated[StudentPreview | CensusPreview, Field(discriminator="kind")]]
+):
+    """Criteria of a kind, not saved: what the filter designer would save."""
+
+    tag = "kind"
+
+    @property
+    def kind(self) -> FilterKind:
+        return FilterKind(self.root.kind)
+
+    @property
+    def as_of(self) -> date | None:
+        return self.root.as_of
+
+    def stored_criteria(self) -> dict[str, Any]:
+        criteria = self.root.criteria
+        return criteria.stored() if criteria is not None else {}

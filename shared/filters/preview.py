@@ -6,7 +6,7 @@ matches as a Census/Staff batch would. A school admin sees only the people of th
 """
 
 from datetime import date
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -41,10 +41,23 @@ class FilterPreview(View):
 def preview_filter(
     session: Session, saved: Filter, as_of: date, *, user: User | None = None
 ) -> FilterPreview:
-    if saved.kind == FilterKind.CENSUS:
-        matched = census_matches(saved.criteria, as_of)
+    return preview_criteria(session, FilterKind(saved.kind), saved.criteria, as_of, user=user)
+
+
+def preview_criteria(
+    session: Session,
+    kind: FilterKind,
+    criteria: dict[str, Any],
+    as_of: date,
+    *,
+    user: User | None = None,
+) -> FilterPreview:
+    """What criteria of `kind` (as stored with a filter) match as of the date, saved or not:
+    the filter designer shows it as its criteria change."""
+    if kind == FilterKind.CENSUS:
+        matched = census_matches(criteria, as_of)
     else:
-        matched = students_matching(select(Calendar.id), as_of, saved.criteria)
+        matched = students_matching(select(Calendar.id), as_of, criteria)
     people = (
         select(Person.ext_id, Person.first_name, Person.last_name)
         .where(Person.id.in_(matched.subquery().select()))

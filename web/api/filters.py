@@ -2,8 +2,8 @@
 
 from flask import url_for
 
-from shared.filters import service
-from shared.filters.criteria import FilterRequest
+from shared.filters import preview, service
+from shared.filters.criteria import CriteriaPreviewRequest, FilterRequest
 from shared.filters.preview import FilterPreview, FilterPreviewRequest, preview_filter
 from shared.filters.service import FilterView
 from web.api.bodies import FilterList
@@ -91,3 +91,20 @@ def preview_saved_filter(filter_id: int, body: FilterPreviewRequest) -> FilterPr
         user = db_user(session, require_principal())
         saved = service.visible_filter(session, filter_id, user)
         return preview_filter(session, saved, body.as_of or web_services.today(), user=user)
+
+
+@api.post(
+    "/filters/preview",
+    summary="How many people unsaved criteria of a kind would match as of a date, and the "
+    "first of them by name: what the filter designer shows as its criteria change",
+    body=CriteriaPreviewRequest,
+    response=FilterPreview,
+)
+def preview_criteria(body: CriteriaPreviewRequest) -> FilterPreview:
+    web_services = services()
+    as_of = body.as_of or web_services.today()
+    with web_services.session_factory() as session:
+        user = db_user(session, require_principal())
+        return preview.preview_criteria(
+            session, body.kind, body.stored_criteria(), as_of, user=user
+        )
