@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Reinstall when the dependencies change, not on every run.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install test test-fast lint format typecheck run migration clean distclean
+.PHONY: install test test-fast lint format typecheck run screenshots migration clean distclean
 
 install: $(INSTALLED)
 
@@ -39,8 +39,14 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
+# make run PORT=8080: the web app on another port (default 5000).
+PORT ?= 5000
 run: install
-	$(BIN)/cpb run
+	$(BIN)/cpb run --port $(PORT)
+
+# Screenshots of the main pages for the README (docs/screenshots/), made in Chromium.
+screenshots: install
+	$(BIN)/python -m tests.support.screenshots
 
 # make migration m="add schedules": autogenerates a revision from the models, compared with a
 # scratch SQLite database at head (the Alembic environment renders batch operations for SQLite).
