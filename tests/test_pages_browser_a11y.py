@@ -20,6 +20,10 @@ WIDE = """() => {
     .slice(0, 12)
     .map((e) => `${e.tagName}#${e.id}.${e.className}`);
 }"""
+# The tables wider than their scroller: at 1280 px every table is seen whole.
+CUT_OFF = """() => [...document.querySelectorAll(".table-scroll")]
+  .filter((e) => e.scrollWidth > e.clientWidth + 1)
+  .map((e) => (e.querySelector("table") || e).id)"""
 WIDTHS = (1280, 390)
 SERIOUS = ("serious", "critical")
 ROLES = ("admin", "school", "vera")
@@ -71,6 +75,9 @@ def check(page: Any, path: str, axe: Any) -> list[str]:
             wide = page.evaluate(WIDE)
             problems.append(f"{path} at {width} px scrolls sideways by {overflow} px: {wide}")
         if width == WIDTHS[0]:
+            cut = page.evaluate(CUT_OFF)
+            if cut:
+                problems.append(f"{path} at {width} px needs a table scrolled sideways: {cut}")
             found = axe.run(page).response["violations"]
             problems += [
                 f"{path}: {v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
@@ -104,3 +111,33 @@ def test_every_page_is_accessible_and_fits(site: tuple[str, dict[str, str]], use
                 problems += check(page, path, axe_module.Axe())
     assert problems == [], "\n".join(problems)
     assert errors == [], "\n".join(errors)
+
+
+def test_the_reach_page_shows_the_api_s_figures(site: tuple[str, dict[str, str]]):
+    base, _ = site
+    with browser_page(base) as page:
+        page.goto("/login")
+        sign_in(page, "admin", PASSWORD)
+        page.goto("/reach?reason=attendance")
+        report = page.request.get("/api/v1/reach").json()
+        rows = [
+            [cell.inner_text() for cell in row.locator("th, td").all()]
+            for row in page.locator("#reach-schools tbody tr, #reach-schools tfoot tr").all()
+        ]
+
+        def share(count: int, of: int) -> str:
+            return f"{count:,} ({round(100 * count / of)} %)" if of else f"{count:,} (–)"
+
+        expected = []
+        for school in [*report["schools"], {"name": "District", **report["district"]}]:
+            n, figures = school["students"], school["reasons"]["attendance"]
+            kinds = [share(figures[kind], n) for kind in ("phone", "email", "either")]
+            expected.append([school["name"], f"{n:,}", *kinds, share(n - figures["either"], n)])
+        assert rows == expected
+        assert report["district"]["students"] > 0
+        listed = page.request.get("/api/v1/reach/unreached.csv?reason=attendance").text()
+        assert (
+            len(listed.splitlines()) - 1
+            == report["district"]["students"]
+            - report["district"]["reasons"]["attendance"]["either"]
+        )
