@@ -44,6 +44,10 @@ def tab_to(page: Any, selector: str, limit: int = 150) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
+def people(n: int) -> str:
+    return f"{n} person" if n == 1 else f"{n} people"
+
+
 def batches(factory: SessionFactory) -> list[tuple[int, bool, Any]]:
     with factory() as session:
         rows = session.execute(select(Batch.id, Batch.dry_run, Batch.changes).order_by(Batch.id))
@@ -69,6 +73,20 @@ def test_the_whole_batch_flow_with_the_keyboard_alone(
     page.wait_for_url("**/batches/1")
     page.locator("#result").wait_for(timeout=30_000)
     assert page.locator("#batch-status").inner_text() == "Finished"
+    result = page.request.get("/api/v1/batches/1").json()["result"]
+    changed = result["counts"]["email"]["emergency"]
+    reached, skipped = result["reached"]["people"], result["skipped"]["noAddress"]
+    assert reached + skipped == result["targets"] > 0
+    assert page.locator("#result-summary li").all_inner_texts() == [
+        f"Found {people(result['targets'])} to update.",
+        f"Changed {changed} value{'' if changed == 1 else 's'}.",
+        f"Reached {people(reached)} and 0 households.",
+        *(
+            [f"Skipped {people(skipped)} with no address on the channels it sets."]
+            if skipped
+            else []
+        ),
+    ]
     tab_to(page, "#undo")
     page.keyboard.press("Enter")
     page.wait_for_url("**/batches/1/undo")

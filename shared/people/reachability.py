@@ -8,9 +8,12 @@ target them), and receives a reason on a channel of the kind where they have an 
 reason is on: by phone through the phone of a household they are an active member of, or their
 home, work or cell phone; by e-mail through their e-mail or secondary e-mail.
 
-It reads the preferences as they are, in one statement: each guardian's reasons per kind as a
+It reads the preferences as they are, in one statement: each person's reasons per kind as a
 mask (the bitwise OR of the masks of their addressed channels), each student's as the OR of
-their guardians', then a count per school and for the district. A student enrolled at two
+their messenger contacts', then a count per school and for the district. The statement reads
+whole tables with hash joins (parallel on PostgreSQL) rather than looking up each enrolled
+student's contacts: at a million students that is about 10 s rather than 30 (docs/
+benchmarks.md, "Reach"). A student enrolled at two
 schools counts at both, and once in the district. The students no guardian reaches for a reason
 are listed by `unreached`.
 """
@@ -201,15 +204,16 @@ def _student_masks(session: Session, as_of: date, school_ids: frozenset[int] | N
     if school_ids is not None:
         enrolled = enrolled.where(Calendar.school_id.in_(school_ids))
     enrolled_cte = enrolled.cte("enrolled")
+    # Every active messenger link and every contact's masks, over whole tables: hash joins
+    # (in parallel on PostgreSQL) beat a lookup per enrolled student or per contact.
     links = (
         select(Relationship.student_id, Relationship.contact_id)
         .where(Relationship.messenger.is_(True))
         .where(active(Relationship.start_date, Relationship.end_date, as_of))
-        .where(Relationship.student_id.in_(select(enrolled_cte.c.student_id)))
         .distinct()
         .cte("links")
     )
-    guardians = _guardian_masks(session, as_of, select(links.c.contact_id)).cte("guardians")
+    guardians = _guardian_masks(session, as_of).cte("guardians")
     students = (
         select(
             links.c.student_id,
@@ -233,8 +237,8 @@ def _student_masks(session: Session, as_of: date, school_ids: frozenset[int] | N
     )
 
 
-def _guardian_masks(session: Session, as_of: date, contacts: Select[Any]) -> Select[Any]:
-    """(contact_id, phone, email): each contact's reasons on their addressed channels."""
+def _guardian_masks(session: Session, as_of: date) -> Select[Any]:
+    """(contact_id, phone, email): each person's reasons on their addressed channels."""
     p = preferences.c
     has_address = or_(
         *(
@@ -250,7 +254,7 @@ def _guardian_masks(session: Session, as_of: date, contacts: Select[Any]) -> Sel
             case((is_email, p.mask), else_=0).label("email"),
         )
         .join(Person, Person.id == p.subject_id)
-        .where(p.channel != HOUSEHOLD_PHONE, has_address, p.subject_id.in_(contacts))
+        .where(p.channel != HOUSEHOLD_PHONE, has_address)
     )
     household = (
         select(
@@ -262,7 +266,6 @@ def _guardian_masks(session: Session, as_of: date, contacts: Select[Any]) -> Sel
         .join(preferences, and_(p.subject_id == Household.id, p.channel == HOUSEHOLD_PHONE))
         .where(Household.phone != "")
         .where(active(HouseholdMember.start_date, HouseholdMember.end_date, as_of))
-        .where(HouseholdMember.person_id.in_(contacts))
     )
     rows = union_all(personal, household).subquery("addressed")
     return select(
