@@ -67,7 +67,7 @@ def test_a_school_admin_sees_their_school(signed_in: Flask):
     assert page.tables["reach-schools"] == [
         ["School", "Students", "Phone", "E-mail", "Either", "Nobody"],
         ["Beta", "2", "0 (0 %)", "0 (0 %)", "0 (0 %)", "2 (100 %)"],
-        ["District", "2", "0 (0 %)", "0 (0 %)", "0 (0 %)", "2 (100 %)"],
+        ["Your schools", "2", "0 (0 %)", "0 (0 %)", "0 (0 %)", "2 (100 %)"],
     ]
     assert page.tables["unreached"][1:] == [
         ["a4", "La4, F", "Beta", "04"],

@@ -82,7 +82,9 @@ def page() -> tuple[str, int] | str:
         kinds=KINDS,
         district=[line(REASON_LABELS[r], report.district, r) for r in REASONS],
         schools=[line(s.name, s, query.reason) for s in report.schools],
-        whole=line("District", report.district, query.reason),
+        whole=line(
+            "District" if schools is None else "Your schools", report.district, query.reason
+        ),
         unreached=nobody,
         shown=SHOWN_UNREACHED,
         bar_width=BAR_WIDTH,
