@@ -35,10 +35,14 @@ from web.wizard_form import (
 from web.wizard_words import plain
 
 GIVE_AS_OF: Final = "give the date the batch is judged on"
-CONFIRM_WHOLE_DISTRICT: Final = (
-    "This batch reaches the whole district, so it was previewed first: nothing has changed yet. "
-    "Check its counts, then Apply Changes to run it."
+CONFIRM: Final = (
+    "{who}, so it was previewed first: nothing has changed yet. Check its counts, then Apply "
+    "Changes to run it."
 )
+WHO: Final = {
+    "census": "A Census/Staff batch can reach anyone in the district",
+    "district": "This batch reaches the whole district",
+}
 
 bp = Blueprint("wizard", __name__)
 
@@ -67,7 +71,7 @@ def new_batch() -> Response | str | tuple[str, int]:
         record_refusal(str(refused))
         return _render(request.form, InvalidRequest(str(refused))), 403
     if confirm:
-        flash(CONFIRM_WHOLE_DISTRICT)
+        flash(CONFIRM.format(who=WHO["census" if payload["mode"] == "census" else "district"]))
     return redirect(url_for("batches.show", batch_id=submitted.batch.id))
 
 
