@@ -60,8 +60,9 @@ class ProgressWords:
 def progress_words(batch: BatchView) -> ProgressWords:
     """People done of the targets; the bar is full only when everyone was done."""
     people = batch.progress.people
-    if not batch.progress.total and batch.status.final:
-        return ProgressWords(0, 0, "Nobody to update" if batch.result else "")
+    if not batch.progress.total and batch.status.final:  # no chunk: no target, or never planned
+        nobody = batch.status == BatchStatus.SUCCEEDED
+        return ProgressWords(0, 0, "Nobody to update" if nobody else "")
     if not batch.progress.total:
         return ProgressWords(0, 0, "Finding whom to update")
     return ProgressWords(
