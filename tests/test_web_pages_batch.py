@@ -58,7 +58,10 @@ def add_finished_batch(factory: SessionFactory, **overrides: Any) -> int:
         session.add(batch)
         session.flush()
         session.add_all(
-            [BatchChunk(batch_id=batch.id, chunk_no=n, done=True, people=3) for n in range(2)]
+            [
+                BatchChunk(batch_id=batch.id, chunk_no=n, done=True, people=3)
+                for n in range(values["chunks_total"] or 0)
+            ]
         )
         return batch.id
 
@@ -281,3 +284,19 @@ def test_times_are_shown_in_the_district_time_zone():
     assert format_moment("2025-10-15T08:00:00+00:00", chicago) == "2025-10-15 03:00:00 CDT"
     assert format_moment("2025-12-15T08:00:00", chicago) == "2025-12-15 02:00:00 CST"
     assert format_moment(None, chicago) == ""
+
+
+def test_a_batch_cancelled_before_it_ran_says_so_and_offers_no_undo(
+    client: FlaskClient, csrf: str, session_factory: SessionFactory
+):
+    zeros = {c: {r: None for r in REASONS} for c in CHANNELS}
+    zeros["email"]["emergency"] = 0
+    batch_id = add_finished_batch(
+        session_factory, status="cancelled", planned=False, chunks_total=None, targets=None,
+        counts=zeros, kept=zeros, reached_people=None, reached_households=None,
+        skipped_no_address=None, keep_guardian_choices=False,
+    )  # fmt: skip
+    html = client.get(f"/batches/{batch_id}").get_data(as_text=True)
+    assert summary(html) == ["Cancelled before it changed anything."]
+    assert '<span id="batch-progress-text"></span>' in html
+    assert "Undo…" not in html and 'id="nothing-to-undo"' in html

@@ -83,12 +83,11 @@ def result_words(batch: BatchView) -> list[str]:
         ]
     would = batch.dry_run
     changed = total(result.counts)
-    lines = [
-        f"Found {plural(result.targets, 'person', 'people')} to update.",
-        f"{'Would change' if would else 'Changed'} {plural(changed, 'value', 'values')}.",
-    ]
+    lines = [f"{'Would change' if would else 'Changed'} {plural(changed, 'value', 'values')}."]
     if batch.status == BatchStatus.CANCELLED and batch.progress.people.done == 0:
-        lines[1] = "Cancelled before it changed anything."
+        lines = ["Cancelled before it changed anything."]
+    if batch.progress.total or batch.status == BatchStatus.SUCCEEDED:  # it was planned
+        lines.insert(0, f"Found {plural(result.targets, 'person', 'people')} to update.")
     if result.reached is not None:
         lines.append(
             f"{'Would reach' if would else 'Reached'} "
