@@ -1,12 +1,11 @@
 """The batch page (a finished, failed or queued batch, and what can be done with it: undo, cancel,
-apply, not for a viewer), the history, the static files, and times in the district's time
-zone."""
+apply, not for a viewer), the history, and the static files. Times in the district's time zone:
+tests/unit/test_labels.py."""
 
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -17,7 +16,6 @@ from shared.models import Batch, BatchChunk, Filter, User
 from tests.support.web import EnqueueRecorder, Page, add_user, log_in, make_app
 from tests.support.web_pages import REASON_LABELS, changes_with
 from tests.support.web_pages import app as app  # the fixture, for pytest to find here
-from web.labels import format_moment
 
 
 def add_finished_batch(factory: SessionFactory, **overrides: Any) -> int:
@@ -277,13 +275,6 @@ def test_static_files_are_served(client: FlaskClient):
         response = client.get(f"/static/{name}")
         assert (response.status_code, response.mimetype) == (200, kind)
         response.close()
-
-
-def test_times_are_shown_in_the_district_time_zone():
-    chicago = ZoneInfo("America/Chicago")
-    assert format_moment("2025-10-15T08:00:00+00:00", chicago) == "2025-10-15 03:00:00 CDT"
-    assert format_moment("2025-12-15T08:00:00", chicago) == "2025-12-15 02:00:00 CST"
-    assert format_moment(None, chicago) == ""
 
 
 def test_a_batch_cancelled_before_it_ran_says_so_and_offers_no_undo(
