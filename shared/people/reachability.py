@@ -110,9 +110,15 @@ def reach_report(session: Session, as_of: date, school_ids: frozenset[int] | Non
         as_of=as_of,
         district=_reached(rows.get(None)),
         schools=[
-            SchoolReach(school_id=ext_id, name=name, **_reached(rows.get(school_id)).__dict__)
+            _school(ext_id, name, _reached(rows.get(school_id)))
             for school_id, ext_id, name in schools
         ],
+    )
+
+
+def _school(school_id: str, name: str, reached: Reached) -> SchoolReach:
+    return SchoolReach(
+        school_id=school_id, name=name, students=reached.students, reasons=reached.reasons
     )
 
 
