@@ -1,6 +1,10 @@
 """Sign in and sign out (the login session of the pages; the API also accepts it). How long a
 session lasts is web/security.py's."""
 
+import re
+from typing import Final
+from urllib.parse import urlsplit
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
@@ -11,6 +15,8 @@ from web.auth import Principal, require_principal
 from web.security import begin_session, end_session
 from web.services import services
 
+# One `/`, then printable ASCII without a backslash.
+SAME_SITE_PATH: Final = re.compile(r"/(?!/)[\x21-\x5b\x5d-\x7e]*")
 THROTTLED = (
     "Too many failed sign-ins for this user or from this address. "
     "Try again in a quarter of an hour."
@@ -60,7 +66,11 @@ def logout() -> Response:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site, so the sign-in page cannot send anyone elsewhere."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a plain path of this site, so the sign-in page cannot send anyone elsewhere: printable
+    ASCII only (browsers strip tabs and line breaks from a URL, trim controls and spaces, and
+    accept look-alikes of `/`), starting with one `/` and no backslash anywhere (browsers read
+    it as `/`). Anything else is dropped, not repaired."""
+    if not target or not SAME_SITE_PATH.fullmatch(target):
         return None
-    return target
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
