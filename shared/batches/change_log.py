@@ -19,6 +19,7 @@ from shared.batches.lookup import get_batch
 from shared.core.contract import View
 from shared.core.csv_lines import csv_line_writer
 from shared.core.db import code_point_order
+from shared.core.spreadsheet import neutralized
 from shared.core.vocabulary import CHANNELS, HOUSEHOLD_PHONE, REASONS, setter_name
 from shared.models import Household, Person, change_log
 from shared.models.preferences import SETTER_COLUMNS
@@ -66,7 +67,7 @@ def _lines(session: Session, batch_id: int, batch_rows: int) -> Iterator[str]:
                     yield line(
                         (
                             kind,
-                            ext_id,
+                            neutralized(ext_id),
                             CHANNELS[channel],
                             reason,
                             before >> k & 1,

@@ -2,7 +2,9 @@
 
 One row per (subject, channel with an address): households first, then people, each by their
 district identifier in code-point order (COLLATE "C" on PostgreSQL, SQLite's BINARY), then by
-channel order, so that both databases give byte-identical files.
+channel order, so that both databases give byte-identical files. An identifier or address a
+spreadsheet would run as a formula is written with a leading `'` (shared.core.spreadsheet),
+which the native import takes off again.
 """
 
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from shared.core.csv_lines import csv_line_writer
 from shared.core.db import code_point_order
+from shared.core.spreadsheet import neutralized
 from shared.core.vocabulary import (
     ADDRESS_COLUMN,
     CHANNELS,
@@ -56,7 +59,8 @@ def _blocks(session: Session, batch_rows: int) -> Iterator[tuple[str, int]]:
         result = connection.execute(statement.execution_options(yield_per=batch_rows))
         for rows in result.partitions():
             block = [
-                f"{kind},{_cell(ext_id)},{CHANNELS[channel]},{_cell(address)},"
+                f"{kind},{_cell(neutralized(ext_id))},{CHANNELS[channel]},"
+                f"{_cell(neutralized(address))},"
                 f"{_VALUES[mask]},{_BY_GUARDIAN[guardian]}\r\n"
                 for ext_id, channel, address, mask, guardian in rows
             ]

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
+from shared.core.spreadsheet import neutralized
 from shared.imports.native.formats import FileSpec
 
 
@@ -18,7 +19,10 @@ class NativeFile:
         stream = stack.enter_context(path.open("w", encoding="utf-8", newline=""))
         self._writer = csv.writer(stream, lineterminator="\r\n")
         self._writer.writerow(spec.columns)
-        self.write = self._writer.writerow
+
+    def write(self, cells: Sequence[str]) -> None:
+        """A row, each cell as the native import will read it back (shared.core.spreadsheet)."""
+        self._writer.writerow([neutralized(cell) for cell in cells])
 
 
 class Output:
