@@ -20,7 +20,7 @@ from waitress import create_server
 from shared.access.users import create_user
 from shared.core.db import SessionFactory, is_sqlite, make_engine, make_session_factory
 from shared.core.migrate import upgrade
-from shared.core.settings import Settings
+from shared.core.settings import Settings, write_private
 from shared.imports.demo import load_demo
 from shared.models import Person, User
 from web.app import create_app
@@ -87,7 +87,6 @@ def _first_start(factory: SessionFactory, instance: Path, demo_students: int) ->
             password = secrets.token_urlsafe(9)
             create_user(session, DEMO_USER, "district_admin", password, [])
             instance.mkdir(parents=True, exist_ok=True)
-            password_file.write_text(password + "\n")
-            password_file.chmod(0o600)
+            write_private(password_file, password + "\n")
             return password
     return password_file.read_text().strip() if password_file.exists() else None

@@ -124,6 +124,17 @@ def _instance_secret(instance: Path) -> str:
         return path.read_text().strip()
     instance.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
+    write_private(path, key)
     return key
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, readable by its owner only from the moment the file exists (not
+    written first and restricted after); a file that was there is restricted before it is
+    written."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)
+        os.write(descriptor, text.encode())
+    finally:
+        os.close(descriptor)
