@@ -7,7 +7,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from shared.core.db import SessionFactory
-from tests.support.web import PASSWORD, add_user, csrf_token
+from tests.support.web import PASSWORD, add_user, audit_rows, csrf_token
 
 STRIPPED = ["\t", "\n", "\r", "\x00", "\x0b", "\x0c", "\x1f", "\x7f"]
 ELSEWHERE = [
@@ -62,3 +62,15 @@ def test_a_next_that_is_not_a_same_site_path_is_dropped(client: FlaskClient, tar
 @pytest.mark.parametrize("target", SAME_SITE)
 def test_a_same_site_path_is_followed(client: FlaskClient, target: str):
     assert signed_in_to(client, target) == (302, target)
+
+
+def test_a_viewer_s_sign_in_lands_on_a_page_they_may_see(
+    client: FlaskClient, sqlite_session_factory: SessionFactory
+):
+    add_user(sqlite_session_factory, "vera", "viewer")
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    data = {"username": "vera", "password": PASSWORD, "csrf_token": token}
+    landed = client.post("/login", data=data, follow_redirects=True)
+    assert (landed.status_code, landed.request.path) == (200, "/batches")
+    actions = [row[1] for row in audit_rows(sqlite_session_factory)]
+    assert "access.denied" not in actions and actions.count("login") == 1
