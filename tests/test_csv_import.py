@@ -51,10 +51,6 @@ BAD_INPUT: dict[str, tuple[dict[str, str | None], list[str]]] = {
         with_rows("schools.csv", f"{'S' * 65},Far Away"),
         ["schools.csv:4: schoolId: longer than 64 characters"],
     ),
-    "NUL in a name": (
-        replacing("people.csv", "P2,Bob,Lee", "P2,B\x00ob,Lee"),
-        ["people.csv:3: firstName: holds a NUL character (U+0000), which cannot be stored"],
-    ),
     "missing column": (
         {"households.csv": "householdId,name\nH1,Lee Household\nH2,Day Household\n"},
         ["households.csv:1: phone: missing column"],
