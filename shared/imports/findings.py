@@ -1,4 +1,5 @@
-"""What an import reports beside its counts: quarantined addresses and skipped rows.
+"""What an import reports beside its counts: quarantined addresses, skipped rows and cleaned
+names.
 
 Neither stops an import. A quarantined address is imported as no address (a good stored one
 stays) and listed as `file:line: column: value: why`; a skipped row is one the import left out
@@ -15,6 +16,7 @@ from shared.imports.native.addresses import hidden_character
 class FindingKind(StrEnum):
     QUARANTINED = "quarantined"
     SKIPPED = "skipped"
+    CLEANED = "cleaned"  # a name's control or bidi-override characters removed, the row kept
 
 
 @dataclass(frozen=True)

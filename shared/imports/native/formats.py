@@ -43,6 +43,9 @@ class Field:
     # An address: a cell that fails its check is quarantined (imported as no address, keeping
     # a stored one, and reported) rather than stopping the import.
     quarantine: bool = False
+    # A name: its control and bidi-override characters are removed and reported; the row is
+    # kept (a name is shown on pages and in files, where such characters disguise text).
+    cleaned: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ SCHOOLS = FileSpec(
     "schools.csv",
     (
         Field("schoolId", identifier, required=True, db="ext_id"),
-        Field("name", text(200), required=True, db="name"),
+        Field("name", text(200), required=True, db="name", cleaned=True),
     ),
     key=("schoolId",),
     table=_table(School),
@@ -84,7 +87,7 @@ CALENDARS = FileSpec(
     (
         Field("calendarId", identifier, required=True, db="ext_id"),
         Field("schoolId", identifier, required=True, db="school_id", ref="school"),
-        Field("name", text(200), required=True, db="name"),
+        Field("name", text(200), required=True, db="name", cleaned=True),
         Field("schoolYear", school_year, required=True, db="school_year"),
         *_period(),
     ),
@@ -96,8 +99,8 @@ PEOPLE = FileSpec(
     "people.csv",
     (
         Field("personId", identifier, required=True, db="ext_id"),
-        Field("firstName", text(100), required=True, db="first_name"),
-        Field("lastName", text(100), required=True, db="last_name"),
+        Field("firstName", text(100), required=True, db="first_name", cleaned=True),
+        Field("lastName", text(100), required=True, db="last_name", cleaned=True),
         Field("studentNumber", text(64), db="student_number"),
         Field("staffNumber", text(64), db="staff_number"),
         Field("homePhone", phone, db="home_phone", quarantine=True),
@@ -114,7 +117,7 @@ HOUSEHOLDS = FileSpec(
     "households.csv",
     (
         Field("householdId", identifier, required=True, db="ext_id"),
-        Field("name", text(200), required=True, db="name"),
+        Field("name", text(200), required=True, db="name", cleaned=True),
         Field("phone", phone, db="phone", quarantine=True),
     ),
     key=("householdId",),
@@ -147,7 +150,7 @@ RELATIONSHIPS = FileSpec(
     (
         Field("studentId", identifier, required=True, db="student_id", ref="person"),
         Field("contactId", identifier, required=True, db="contact_id", ref="person"),
-        Field("name", text(100), db="name"),
+        Field("name", text(100), db="name", cleaned=True),
         Field("guardian", boolean, db="guardian"),  # empty: false
         Field("messenger", boolean, db="messenger"),
         *_period(),
@@ -160,7 +163,7 @@ DISTRICT_ASSIGNMENTS = FileSpec(
     (
         Field("personId", identifier, required=True, db="person_id", ref="person"),
         Field("schoolId", identifier, db="school_id", ref="school"),
-        Field("title", text(100), db="title"),
+        Field("title", text(100), db="title", cleaned=True),
         *_period(),
     ),
     key=("personId", "schoolId", "title", "startDate"),

@@ -16,6 +16,7 @@ from typing import Final
 
 from shared.core.spreadsheet import restored
 from shared.imports.findings import Finding, FindingKind, Findings, Subject
+from shared.imports.native.addresses import hidden_character
 from shared.imports.native.cells import CellError
 from shared.imports.native.formats import SPECS, Field, FileSpec
 from shared.imports.native.plain_lines import RowTest
@@ -141,6 +142,8 @@ class CsvFile:
                 bad |= 1 << k
                 continue
             cell = restored(cells[position].strip())
+            if fld.cleaned and hidden_character(cell) is not None:
+                cell = self._cleaned(line, fld, cell)
             problem = cell_problem(fld, cell)
             if problem is None:
                 values[k] = cell
@@ -151,6 +154,16 @@ class CsvFile:
                 self.problems.add(spec, line, fld.column, problem)
                 bad |= 1 << k
         return line, bad, values, _csv_line(values)
+
+    def _cleaned(self, line: int, fld: Field, cell: str) -> str:
+        """A name without its control and bidi-override characters, reported: a line break or
+        tab becomes a space, any other such character goes."""
+        kept = "".join(
+            c if hidden_character(c) is None else " " if c.isspace() else "" for c in cell
+        ).strip()
+        why = "control or bidi-override characters removed; the rest kept"
+        self.findings.add(Finding(FindingKind.CLEANED, self.spec.name, line, fld.column, cell, why))
+        return kept
 
     def _quarantine(
         self,
