@@ -82,19 +82,29 @@ def census_matches(criteria: dict[str, Any], as_of: date) -> Select[Any]:
             )
         )
     if "students" in criteria:
-        student = exists().where(
-            Enrollment.person_id == Person.id,
-            not_ended(Enrollment.end_date, as_of),
-            Enrollment.calendar_id.in_(
-                select(Calendar.id).where(active(Calendar.start_date, Calendar.end_date, as_of))
-            ),
-        )
+        student = is_current_student(Person.id, as_of)
         query = query.where(student if criteria["students"] else ~student)
     if "messengerContacts" in criteria:
-        contact = exists().where(
-            Relationship.contact_id == Person.id,
-            Relationship.messenger.is_(True),
-            active(Relationship.start_date, Relationship.end_date, as_of),
-        )
+        contact = is_messenger_contact(Person.id, as_of)
         query = query.where(contact if criteria["messengerContacts"] else ~contact)
     return query
+
+
+def is_current_student(person_id: Column, as_of: date) -> ColumnElement[bool]:
+    """An enrollment not ended as of the date, in a calendar whose dates contain it."""
+    return exists().where(
+        Enrollment.person_id == person_id,
+        not_ended(Enrollment.end_date, as_of),
+        Enrollment.calendar_id.in_(
+            select(Calendar.id).where(active(Calendar.start_date, Calendar.end_date, as_of))
+        ),
+    )
+
+
+def is_messenger_contact(person_id: Column, as_of: date) -> ColumnElement[bool]:
+    """The contact of a relationship with the messenger flag, active as of the date."""
+    return exists().where(
+        Relationship.contact_id == person_id,
+        Relationship.messenger.is_(True),
+        active(Relationship.start_date, Relationship.end_date, as_of),
+    )

@@ -11,10 +11,10 @@ each with them, so that an ended one can be seen as ended.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from shared.filters.matching import active, has_active_assignment, not_ended
+from shared.filters.matching import has_active_assignment, is_current_student, is_messenger_contact
 from shared.models import (
     Calendar,
     DistrictAssignment,
@@ -68,22 +68,12 @@ def person_links(session: Session, ext_id: str, as_of: date) -> PersonLinks:
 
 
 def _roles(session: Session, person_id: int, as_of: date) -> list[str]:
-    student = exists().where(
-        Enrollment.person_id == person_id,
-        not_ended(Enrollment.end_date, as_of),
-        Enrollment.calendar_id.in_(
-            select(Calendar.id).where(active(Calendar.start_date, Calendar.end_date, as_of))
-        ),
+    held = (
+        is_current_student(Person.id, as_of),
+        has_active_assignment(Person.id, as_of),
+        is_messenger_contact(Person.id, as_of),
     )
-    contact = exists().where(
-        Relationship.contact_id == person_id,
-        Relationship.messenger.is_(True),
-        active(Relationship.start_date, Relationship.end_date, as_of),
-    )
-    staff = has_active_assignment(Person.id, as_of)
-    found = session.execute(
-        select(student, staff, contact).select_from(Person).where(Person.id == person_id)
-    ).one()
+    found = session.execute(select(*held).where(Person.id == person_id)).one()
     names = ("Student", "Staff", "Messenger contact")
     return [name for name, holds in zip(names, found, strict=True) if holds]
 
