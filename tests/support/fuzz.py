@@ -243,14 +243,15 @@ def _json_body(body: Any) -> Any:
 
 
 @contextlib.contextmanager
-def gunicorn(env: Mapping[str, str]) -> Iterator[str]:
-    """The web app as production serves it (README), on a free loopback port; yields its URL."""
+def gunicorn(env: Mapping[str, str], workers: int = 2) -> Iterator[str]:
+    """The web app as production serves it (README), on a free loopback port, in `workers`
+    processes; yields its URL."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-c", "python:web.gunicorn_conf"]
     command.append("web:create_app()")
     # Two processes (of four threads) serve schemathesis's two workers; the default, 2 x cores +
     # 1, would only add start-up time.
-    served = {**env, "CPB_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
+    served = {**env, "CPB_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
     with background_process("gunicorn", command, served, ready=r"Booting worker with pid"):
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: call(base, "", "GET", "/health")[0] == 200, timeout=30)
