@@ -5,10 +5,14 @@ from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select
-from werkzeug.security import check_password_hash
 
 from shared.access.audit import record_audit
-from shared.access.signin import MAX_FAILED_LOGINS, authenticate, login_throttled
+from shared.access.signin import (
+    MAX_FAILED_LOGINS,
+    authenticate,
+    login_throttled,
+    password_matches,
+)
 from shared.access.tokens import create_token, user_for_token
 from shared.access.users import create_user, user_school_ext_ids
 from shared.core.db import SessionFactory
@@ -25,7 +29,7 @@ def add_schools(factory: SessionFactory) -> None:
         session.add_all([School(ext_id="S-1", name="One"), School(ext_id="S-2", name="Two")])
 
 
-def test_create_user_stores_an_scrypt_hash_and_the_schools(session_factory: SessionFactory):
+def test_create_user_stores_an_argon2id_hash_and_the_schools(session_factory: SessionFactory):
     add_schools(session_factory)
     with session_factory.begin() as session:
         create_user(session, "ada", "school_admin", PASSWORD, ["S-2", "S-1", "S-2"])
@@ -34,10 +38,10 @@ def test_create_user_stores_an_scrypt_hash_and_the_schools(session_factory: Sess
         user = session.scalars(select(User)).one()
         assert (user.username, user.role) == ("ada", "school_admin")
         assert user.password_hash is not None
-        assert user.password_hash.startswith("scrypt:32768:8:1$")
+        assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
         assert PASSWORD not in user.password_hash
-        assert check_password_hash(user.password_hash, PASSWORD) is True
-        assert check_password_hash(user.password_hash, PASSWORD + "!") is False
+        assert password_matches(user.password_hash, PASSWORD) is True
+        assert password_matches(user.password_hash, PASSWORD + "!") is False
         assert user_school_ext_ids(session, user) == ["S-1", "S-2"]
     assert audit_rows(session_factory) == [
         (None, "user.create", "ada", {"role": "school_admin", "schoolIds": ["S-1", "S-2"]})

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, update
-from werkzeug.security import check_password_hash
 
+from shared.access.signin import password_matches
 from shared.access.users import UserView, create_user, get_user, list_users, update_user
 from shared.core.db import SessionFactory
 from shared.core.errors import Conflict, InvalidRequest, NotFound
@@ -119,8 +119,8 @@ def test_a_new_password_is_hashed_and_never_audited(factory: SessionFactory):
 
     stored = hash_of(factory, "robot")
     assert (old, stored is not None) == (None, True)
-    assert stored is not None and stored.startswith("scrypt:32768:8:1$")
-    assert check_password_hash(stored, new_password) is True
+    assert stored is not None and stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert password_matches(stored, new_password) is True
     assert users(factory)[1] == view("robot", "viewer")
     assert audit_rows(factory) == [("admin", "user.update", "robot", {"password": "changed"})]
     assert new_password not in repr(audit_rows(factory))

@@ -103,7 +103,7 @@ def test_repeated_failed_logins_are_throttled(client: FlaskClient, sqlite_sessio
         ).status_code
         for password in ["wrong 1", "wrong 2", "wrong 3", "wrong 4", "wrong 5", PASSWORD]
     ]
-    assert statuses == [401, 401, 401, 401, 429, 429]
+    assert statuses == [401, 401, 401, 401, 401, 429]
     assert client.get("/batches/new").status_code == 302
     assert [action for _, action in audit_actions(sqlite_session_factory)] == [
         "login.failed"

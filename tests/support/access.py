@@ -46,7 +46,7 @@ class Setup:
             "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
         )
         assert response.status_code == 302
-        return client, token
+        return client, csrf_token(client.get("/batches").get_data(as_text=True))
 
     def refusals(self) -> list[tuple[str | None, str | None, Any]]:
         with self.factory() as session:

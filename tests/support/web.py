@@ -127,13 +127,14 @@ def csrf_token(html: str) -> str:
 
 
 def log_in(client: FlaskClient, username: str = "admin", password: str = PASSWORD) -> str:
-    """Signs in through the login form; returns a CSRF token for later posts."""
+    """Signs in through the login form; returns a CSRF token for later posts (the session's
+    new one: signing in changes it), from the sign-out form every page has."""
     token = csrf_token(client.get("/login").get_data(as_text=True))
     response = client.post(
         "/login", data={"username": username, "password": password, "csrf_token": token}
     )
     assert response.status_code == 302, response.get_data(as_text=True)
-    return token
+    return csrf_token(client.get("/batches").get_data(as_text=True))
 
 
 def add_district(session_factory: SessionFactory) -> dict[str, int]:
