@@ -9,8 +9,10 @@ from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Unauthorized
 
+from shared.access.login_sessions import login_session_user
 from shared.access.reach import reach_of
 from shared.models import User
+from web.security import login_session_key
 from web.services import services
 
 WRITING_ROLES: Final = frozenset({"district_admin", "school_admin"})
@@ -43,11 +45,14 @@ def register_login(app: Flask) -> None:
 
     @manager.user_loader
     def load_principal(user_id: str) -> Principal | None:
-        if not user_id.isdigit():
+        """The user of the cookie's login session, with their role as it is now; None when the
+        server ended that session (web/security.py then signs the browser out)."""
+        key = login_session_key()
+        if not user_id.isdigit() or key is None:
             return None
         with services().session_factory() as session:
-            user = session.get(User, int(user_id))
-            return None if user is None else Principal.of(user)
+            user = login_session_user(session, key)
+            return None if user is None or user.id != int(user_id) else Principal.of(user)
 
 
 def set_token_principal(principal: Principal) -> None:

@@ -10,7 +10,10 @@ Cross-Origin-Opener-Policy or Cache-Control.
 Sessions: a login session is permanent with PERMANENT_SESSION_LIFETIME set to the idle limit and
 refreshed by each request, so the browser drops the cookie, and Flask refuses its signature,
 after that long without a request. The absolute limit is the sign-in time stamped in the session
-and checked on each request.
+and checked on each request. The session is also the server's (shared/access/login_sessions.py):
+the cookie carries its key, and a session that was ended (signed out, or the password changed)
+is refused even to a copy of the cookie. Signing in starts a new cookie session, so the CSRF
+token changes.
 """
 
 import time
@@ -19,12 +22,14 @@ from datetime import timedelta
 from typing import Final
 
 from flask import Flask, flash, redirect, request, session
-from flask_login import current_user, login_url, logout_user
+from flask_login import UserMixin, current_user, login_url, login_user, logout_user
 from werkzeug.exceptions import Unauthorized
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from shared.access.login_sessions import end_login_session
 from shared.core.settings import Settings
+from web.services import services
 
 CONTENT_SECURITY_POLICY: Final = "; ".join(
     [
@@ -50,6 +55,8 @@ NO_STORE: Final = "no-store"
 HSTS: Final = "max-age=31536000"
 
 SIGNED_IN_AT: Final = "signed_in_at"  # session key: when the user signed in, in Unix seconds
+LOGIN_SESSION: Final = "login_session"  # session key: the key of the server's login session
+ENDED: Final = "Your session has ended. Please sign in again."
 CHANGED_CLIENT: Final = (
     "You were signed out because your network address or browser changed. Please sign in again."
 )
@@ -97,21 +104,39 @@ def session_checker(max_hours: int) -> Callable[[], Response | None]:
         signed_in_at = session.get(SIGNED_IN_AT)
         if not isinstance(signed_in_at, int) or time.time() - signed_in_at > max_hours * 3600:
             return signed_out(expired)
-        if current_user.is_authenticated and session.get("_fresh") is False:
+        if not current_user.is_authenticated:  # the server ended the session
+            return signed_out(ENDED)
+        if session.get("_fresh") is False:
             return signed_out(CHANGED_CLIENT)
         return None
 
     return check_session
 
 
-def begin_session() -> None:
-    """After login_user: the session lasts while the user is active, up to the absolute limit."""
+def begin_session(principal: UserMixin, key: str) -> None:
+    """Signs `principal` in, in a new cookie session (so a CSRF token from before is refused)
+    holding `key`, the server's login session: the session lasts while the user is active, up
+    to the absolute limit."""
+    session.clear()
+    login_user(principal)
     session.permanent = True
     session[SIGNED_IN_AT] = int(time.time())
+    session[LOGIN_SESSION] = key
+
+
+def login_session_key() -> str | None:
+    """The key of this request's login session, if any."""
+    key = session.get(LOGIN_SESSION)
+    return key if isinstance(key, str) else None
 
 
 def end_session() -> None:
-    """Signs out and forgets the whole session, its CSRF token included."""
+    """Signs out: ends the server's login session, and forgets the whole cookie session, its
+    CSRF token included."""
+    key = login_session_key()
+    if key is not None:
+        with services().session_factory.begin() as db:
+            end_login_session(db, key)
     logout_user()
     session.clear()
 

@@ -5,17 +5,23 @@ The log records usernames typed at the sign-in form, so only a district admin re
 (web/access.py).
 """
 
+from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from shared.access.turns import take_turn
 from shared.core.contract import Moment, View
 from shared.models import AuditEntry
+from shared.models.base import utcnow
 
 MAX_USERNAME_LENGTH: Final = 100
 MAX_AUDIT_SUBJECT_LENGTH: Final = 200
 MAX_REMOTE_ADDR_LENGTH: Final = 45  # an IPv6 address in text
+COUNTED_WINDOW: Final = timedelta(minutes=15)
+# pg_advisory_xact_lock class of counted refusals: "cpb" and 4.
+COUNTED_TURN: Final = 0x637062_04
 
 # The actions the product records, in the order a filter offers them.
 ACTIONS: Final = (
@@ -62,9 +68,11 @@ def record_audit(
     subject: str | None = None,
     detail: dict[str, Any] | None = None,
     remote_addr: str | None = None,
+    at: datetime | None = None,
 ) -> None:
     """One line of the audit log: `username` is who acted (None: the command line or the
-    system), `subject` what it was about, `remote_addr` where the request came from."""
+    system), `subject` what it was about, `remote_addr` where the request came from, `at` when
+    (now, unless given)."""
     # Cut to the columns' widths: a failed login records whatever name was typed.
     session.add(
         AuditEntry(
@@ -73,8 +81,55 @@ def record_audit(
             subject=None if subject is None else subject[:MAX_AUDIT_SUBJECT_LENGTH],
             detail=detail,
             remote_addr=None if remote_addr is None else remote_addr[:MAX_REMOTE_ADDR_LENGTH],
+            at=at or utcnow(),
         )
     )
+
+
+def record_counted(
+    session: Session,
+    *,
+    username: str | None,
+    action: str,
+    subject: str | None,
+    detail: dict[str, Any] | None,
+    remote_addr: str | None,
+    now: datetime | None = None,
+) -> int:
+    """An anonymous refusal, counted: the first of its kind (the action, the address and the
+    subject) within COUNTED_WINDOW is an entry; the next ones add to that entry's `times`
+    instead of each writing a row, so a flood of them cannot grow the log without bound. They
+    take their turn per address, so none is lost. Returns how many the address had of this
+    action within the window, this one included."""
+    now = now or utcnow()
+    take_turn(session, COUNTED_TURN, f"{action} {remote_addr}")
+    address = (
+        AuditEntry.remote_addr.is_(None)
+        if remote_addr is None
+        else AuditEntry.remote_addr == remote_addr[:MAX_REMOTE_ADDR_LENGTH]
+    )
+    window = (AuditEntry.action == action, address, AuditEntry.at > now - COUNTED_WINDOW)
+    about = subject if subject is None else subject[:MAX_AUDIT_SUBJECT_LENGTH]
+    same = AuditEntry.subject.is_(None) if about is None else AuditEntry.subject == about
+    entry_id = session.scalar(
+        select(AuditEntry.id).where(*window, same).order_by(AuditEntry.id.desc()).limit(1)
+    )
+    if entry_id is None:
+        record_audit(
+            session,
+            username=username,
+            action=action,
+            subject=subject,
+            detail=detail,
+            remote_addr=remote_addr,
+            at=now,
+        )
+        session.flush()
+    else:
+        session.execute(
+            update(AuditEntry).where(AuditEntry.id == entry_id).values(times=AuditEntry.times + 1)
+        )
+    return session.scalar(select(func.sum(AuditEntry.times)).where(*window)) or 0
 
 
 class AuditEntryView(View):
@@ -84,6 +139,8 @@ class AuditEntryView(View):
     action: str
     subject: str | None
     detail: dict[str, Any] | None
+    remote_addr: str | None  # where the request came from
+    times: int  # more than 1: a refusal counted that often (one entry per quarter of an hour)
 
 
 def list_audit(

@@ -11,7 +11,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.access.audit import MAX_USERNAME_LENGTH, record_audit
+from shared.access.audit import MAX_USERNAME_LENGTH, record_audit, record_counted
 from shared.core.errors import Conflict, InvalidRequest, NotFound
 from shared.models import ApiToken, User
 from shared.models.base import utcnow
@@ -22,6 +22,9 @@ ACTION_TOKEN_USE: Final = "token.use"
 ACTION_TOKEN_REFUSED: Final = "token.refused"
 USE_RECORDED_EVERY: Final = timedelta(hours=1)
 MAX_TOKEN_NAME_LENGTH: Final = 100
+# Unknown or revoked tokens from one address within a quarter of an hour before it is answered
+# 429: a script with a stale token learns to stop, and nobody learns anything by guessing.
+MAX_REFUSED_TOKENS_PER_ADDRESS: Final = 20
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,10 @@ def record_token_use(
 
 def record_token_refused(
     session: Session, token: str, *, request: str, remote_addr: str | None
-) -> None:
-    """An unknown or revoked token was presented. A revoked one names its owner and id."""
+) -> int:
+    """An unknown or revoked token was presented. A revoked one names its owner and id. The
+    refusals of one address are counted (`record_counted`): how many it had lately is
+    returned, for the caller to answer 429 past MAX_REFUSED_TOKENS_PER_ADDRESS."""
     revoked = session.execute(
         select(ApiToken.id, User.username)
         .join(User, User.id == ApiToken.user_id)
@@ -150,7 +155,7 @@ def record_token_refused(
     detail: dict[str, object] = {"request": request, "reason": "unknown token"}
     if revoked is not None:
         detail |= {"reason": "revoked token", "tokenId": revoked[0]}
-    record_audit(
+    return record_counted(
         session,
         username=None if revoked is None else revoked[1],
         action=ACTION_TOKEN_REFUSED,

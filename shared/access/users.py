@@ -14,6 +14,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from shared.access.audit import MAX_USERNAME_LENGTH, record_audit
+from shared.access.login_sessions import end_other_login_sessions
 from shared.access.signin import ensure_password_fits, hash_password
 from shared.core.errors import Conflict, InvalidRequest, NotFound
 from shared.core.vocabulary import ROLES, Role
@@ -140,10 +141,13 @@ def update_user(
     school_ext_ids: list[str] | None = None,
     password: str | None = None,
     by: str | None,
+    keep_session: str | None = None,
 ) -> dict[str, Any]:
     """Change what is given (None: keep it); `school_ext_ids` replaces the schools. A user who
-    stops being a school_admin loses their schools. Returns what changed, as audited: empty when
-    nothing did, and then nothing is recorded. `by` is who acts (None: the command line)."""
+    stops being a school_admin loses their schools. A new password ends the user's login
+    sessions, but `keep_session` (the key of the session changing their own password). Returns
+    what changed, as audited: empty when nothing did, and then nothing is recorded. `by` is who
+    acts (None: the command line)."""
     user = _find(session, username, for_update=True)
     new_role = user.role if role is None else role
     if new_role not in ROLES:
@@ -173,6 +177,7 @@ def update_user(
         changes["schoolIds"] = new_schools
     if password is not None:
         user.password_hash = hash_password(password)
+        end_other_login_sessions(session, user.id, keep=keep_session)
         changes["password"] = "changed"
     if changes:
         record_audit(

@@ -1,6 +1,6 @@
 """The tables. Entities carry the district's own identifier in `ext_id`; joins use integer ids."""
 
-from shared.models.accounts import ApiToken, AuditEntry, User, user_schools
+from shared.models.accounts import ApiToken, AuditEntry, LoginSession, User, user_schools
 from shared.models.base import Base
 from shared.models.batches import Batch, BatchChunk, batch_households, batch_targets, change_log
 from shared.models.district import (
@@ -21,6 +21,7 @@ from shared.models.schedules import Schedule, ScheduleRun
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "LoginSession",
     "Base",
     "Batch",
     "BatchChunk",

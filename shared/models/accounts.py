@@ -40,6 +40,19 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+class LoginSession(Base):
+    """A signed-in browser. Its cookie holds a random key, of which only the SHA-256 digest is
+    kept here; the session lasts while its row is open. Signing out ends it, and a password
+    change ends the user's others."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,3 +63,6 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Where a request came from, for the sign-in limits per address.
     remote_addr: Mapped[str | None] = mapped_column(String(45), index=True)
+    # How many times it happened: an anonymous refusal (an unknown token, a throttled sign-in)
+    # from one address is counted in one entry per quarter of an hour instead of a row each.
+    times: Mapped[int] = mapped_column(default=1, server_default="1")

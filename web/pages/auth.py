@@ -2,15 +2,17 @@
 session lasts is web/security.py's."""
 
 import re
+from datetime import timedelta
 from typing import Final
 from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from shared.access.audit import record_audit
-from shared.access.signin import ACTION_LOGOUT, authenticate, login_throttled
+from shared.access.login_sessions import open_login_session
+from shared.access.signin import ACTION_LOGOUT, sign_in
 from web.auth import Principal, require_principal
 from web.security import begin_session, end_session
 from web.services import services
@@ -36,18 +38,19 @@ def login() -> Response | str | tuple[str, int]:
 
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
-    address = request.remote_addr
+    settings = services().settings
+    forget_before = services().now() - timedelta(hours=settings.session_max_hours)
     with services().session_factory.begin() as session:
-        user = authenticate(session, username, password, remote_addr=address)
-        principal = None if user is None else Principal.of(user)
-        throttled = principal is None and login_throttled(session, username, remote_addr=address)
-    if principal is not None:
-        login_user(principal)
-        begin_session()
+        attempt = sign_in(session, username, password, remote_addr=request.remote_addr)
+        if attempt.user is not None:
+            principal = Principal.of(attempt.user)
+            key = open_login_session(session, attempt.user, forget_before=forget_before)
+    if attempt.user is not None:
+        begin_session(principal, key)
         return redirect(next_url or url_for("batches.home"))
-    error = THROTTLED if throttled else "Wrong username or password."
+    error = THROTTLED if attempt.throttled else "Wrong username or password."
     page = render_template("login.html", next_url=next_url, username=username, error=error)
-    return page, 429 if throttled else 401
+    return page, 429 if attempt.throttled else 401
 
 
 @bp.post("/logout")

@@ -18,6 +18,7 @@ from shared.batches.catalog import schools
 from shared.core.errors import Conflict, InvalidRequest, NotFound
 from shared.core.vocabulary import ROLES
 from web.auth import require_principal
+from web.security import login_session_key
 from web.services import services
 
 ROLE_LABELS: Final = {
@@ -92,7 +93,14 @@ def show(username: str) -> PageAnswer:
 def set_password(username: str) -> PageAnswer:
     try:
         with services().session_factory.begin() as session:
-            update_user(session, username, password=request.form.get("password", ""), by=_admin())
+            update_user(
+                session,
+                username,
+                password=request.form.get("password", ""),
+                by=_admin(),
+                # changing one's own password keeps this session, and ends the others
+                keep_session=login_session_key() if username == _admin() else None,
+            )
     except (InvalidRequest, Conflict) as error:
         return _render_user(username, PASSWORD_FORM, error), _status(error)
     flash(f"The password of {username} is changed.")
