@@ -14,7 +14,14 @@ from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from shared.core.errors import Conflict, CpbError, Forbidden, InvalidRequest, NotFound
+from shared.core.errors import (
+    Conflict,
+    CpbError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    OutOfReach,
+)
 from web.access import record_refusal
 from web.api.bodies import Error, ErrorDetail
 from web.api.routes import JSON
@@ -73,6 +80,8 @@ def error_response(error: Exception) -> tuple[Response | str, int, dict[str, str
     info = describe(error)
     if info.status == 403:
         record_refusal(info.message)
+    elif isinstance(error, OutOfReach):  # refused, and answered as not found
+        record_refusal(error.reason)
     if info.status >= 500:
         log.error("status=%d path=%s error=%r", info.status, request.path, error)
     headers = _extra_headers(error)

@@ -5,6 +5,8 @@ school admin reaches their schools: batches whose scope lies within them (never 
 the whole district), their own filters, and the people of their schools: students with an
 enrollment at one of them, those students' contacts, and staff assigned there. Households follow
 their members. Each check raises Forbidden with what was refused and why; the web records it.
+A person or household out of reach raises OutOfReach instead: the same 404 as an id that does
+not exist, so a school admin cannot probe another school's ids (the refusal is still recorded).
 """
 
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from shared.core.errors import Forbidden
+from shared.core.errors import Forbidden, OutOfReach
 from shared.core.vocabulary import Role
 from shared.models import (
     Batch,
@@ -143,7 +145,9 @@ def ensure_person_allowed(session: Session, reach: Reach, person: Person) -> Non
     if reach.school_ids is None:
         return
     if not session.scalar(person_reach(reach, Person.id == person.id)):
-        raise Forbidden(f"person {person.ext_id} is not in your schools")
+        raise OutOfReach(
+            f"no person {person.ext_id!r}", f"person {person.ext_id} is not in your schools"
+        )
 
 
 def ensure_household_allowed(
@@ -153,7 +157,10 @@ def ensure_household_allowed(
         return
     members = select(HouseholdMember.person_id).where(HouseholdMember.household_id == household_id)
     if not session.scalar(person_reach(reach, Person.id.in_(members))):
-        raise Forbidden(f"household {household_ext_id} is not in your schools")
+        raise OutOfReach(
+            f"no household {household_ext_id!r}",
+            f"household {household_ext_id} is not in your schools",
+        )
 
 
 def person_reach(reach: Reach, which: ColumnElement[bool]) -> Select[Any]:

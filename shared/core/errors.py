@@ -5,6 +5,7 @@ CpbError
 ├── InvalidRequest            bad input: names the field (HTTP 400)
 │   └── ImportFailed          an import bundle with bad files or rows: every problem at once
 ├── NotFound                  no such batch, person, filter, ... (HTTP 404)
+│   └── OutOfReach            there is one, but not within a school admin's schools (HTTP 404)
 ├── Conflict                  the request clashes with the state (HTTP 409)
 └── Forbidden                 the user's role does not allow it (HTTP 403)
 """
@@ -43,6 +44,16 @@ class ImportFailed(InvalidRequest):
 
 class NotFound(CpbError):
     code = "not_found"
+
+
+class OutOfReach(NotFound):
+    """A person or household outside a school admin's schools, answered as if there were none,
+    so that a school admin cannot tell another school's ids from ids that do not exist. Its
+    `reason` says what was refused, for the audit log."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class Conflict(CpbError):

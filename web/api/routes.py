@@ -49,15 +49,19 @@ class IdConverter(BaseConverter):
 
 
 class ExtIdConverter(BaseConverter):
-    """A district identifier in a path (a person, a household): 1 to 64 characters."""
+    """A district identifier in a path (a person, a household): 1 to 64 characters, `/`
+    included (a district may use ids like `2025/0042`; a `%2F` reaches the app decoded). Where
+    a path holds two ids (a person's household on the person page), a person id that itself
+    holds `/households/` is read up to there."""
 
-    regex = "[^/]{1,64}"
+    regex = ".{1,64}?"
+    part_isolating = False
 
 
 CONVERTERS: Final = {"id": IdConverter, "ext_id": ExtIdConverter}
 PATH_SCHEMAS: Final = {
     "id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-    "ext_id": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^/]+$"},
+    "ext_id": {"type": "string", "minLength": 1, "maxLength": 64},
 }
 
 
