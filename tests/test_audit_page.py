@@ -157,6 +157,8 @@ def test_the_api_lists_entries_newest_first(setup: Setup):
                 "action": "import.csv",
                 "subject": "/data/bundle",
                 "detail": {"people": 3, "new": {"households": 1}},
+                "remoteAddr": None,
+                "times": 1,
             },
             {
                 "id": 10,
@@ -165,6 +167,8 @@ def test_the_api_lists_entries_newest_first(setup: Setup):
                 "action": "some.unknown",
                 "subject": "<script>alert(1)</script>",
                 "detail": {"note": "<b>hi</b>"},
+                "remoteAddr": None,
+                "times": 1,
             },
             {
                 "id": 9,
@@ -173,6 +177,8 @@ def test_the_api_lists_entries_newest_first(setup: Setup):
                 "action": "login.failed",
                 "subject": "mallory",
                 "detail": None,
+                "remoteAddr": None,
+                "times": 1,
             },
         ],
         "page": 1,
