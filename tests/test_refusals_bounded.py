@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from shared.access.tokens import MAX_REFUSED_TOKENS_PER_ADDRESS
 from shared.core.db import SessionFactory
 from shared.models import AuditEntry
-from tests.support.web import add_token, add_user, bearer, error_of
+from tests.support.web import add_token, add_user, bearer, error_of, log_in
 
 FLOODER = "198.51.100.66"
 TOO_MANY = "too many unknown or revoked tokens from this address; try again in a quarter of an hour"
@@ -70,3 +70,6 @@ def test_the_audit_api_and_page_show_how_many_times(session_factory: SessionFact
     items = client.get("/api/v1/audit", headers=bearer(token)).get_json()["items"]
     refused = [item for item in items if item["action"] == "token.refused"]
     assert [(item["remoteAddr"], item["times"]) for item in refused] == [(FLOODER, 3)]
+    log_in(client)
+    page = client.get("/audit?action=token.refused").text
+    assert "API token refused (3 times in 15 minutes)" in page

@@ -92,11 +92,16 @@ def _row(entry: AuditEntryView) -> AuditRow:
     return AuditRow(
         at=entry.at,
         who=entry.username or "system",
-        action=ACTION_LABELS.get(entry.action, entry.action),
+        action=_counted(ACTION_LABELS.get(entry.action, entry.action), entry.times),
         subject=subject or "",
         batch_id=int(batch.group(1)) if batch else None,
         detail=detail_text(entry.detail),
     )
+
+
+def _counted(label: str, times: int) -> str:
+    """A refusal counted in one entry (repeats from one address within a quarter of an hour)."""
+    return label if times == 1 else f"{label} ({times:,} times in 15 minutes)"
 
 
 def detail_text(detail: dict[str, Any] | None) -> str:
