@@ -49,12 +49,17 @@ def test_a_cookie_copied_before_sign_out_is_refused_after(app: Flask, session_fa
     assert batch_count(session_factory) == 0
 
 
+def signed_in(app: Flask, username: str) -> tuple[FlaskClient, str, FlaskClient]:
+    """A browser signed in as `username`, its CSRF token, and a thief's copy of its cookie."""
+    client = app.test_client()
+    token = log_in(client, username)
+    return client, token, copy_of(client, app)
+
+
 def test_a_password_change_ends_the_users_other_sessions(app: Flask, session_factory):
-    ada = app.test_client()
-    ada_token = log_in(ada, "ada")
-    stolen = copy_of(ada, app)
-    admin = app.test_client()
-    admin_token = log_in(admin)
+    ada, ada_token, stolen = signed_in(app, "ada")
+    admin, admin_token, _ = signed_in(app, "admin")
+    elsewhere, elsewhere_token, _ = signed_in(app, "admin")  # the admin's other browser
     changed = admin.post(
         "/users/ada/password", data={"csrf_token": admin_token, "password": "a new long password"}
     )
@@ -63,21 +68,19 @@ def test_a_password_change_ends_the_users_other_sessions(app: Flask, session_fac
         assert client.get("/batches/new").status_code == 302
         assert submit(client, ada_token) == 401
     assert batch_count(session_factory) == 0
-    # The admin's own session goes on, also after changing their own password.
+    # Changing their own password, the admin stays signed in here, and nowhere else.
     own = admin.post(
         "/users/admin/password", data={"csrf_token": admin_token, "password": "admin's new one!"}
     )
     assert own.status_code == 302
     assert admin.get("/batches/new").status_code == 200
+    assert submit(elsewhere, elsewhere_token) == 401
     assert submit(admin, admin_token) == 202
 
 
 def test_a_role_change_applies_at_the_next_request(app: Flask, session_factory):
-    ada = app.test_client()
-    ada_token = log_in(ada, "ada")
-    stolen = copy_of(ada, app)
-    admin = app.test_client()
-    admin_token = log_in(admin)
+    ada, ada_token, stolen = signed_in(app, "ada")
+    admin, admin_token, _ = signed_in(app, "admin")
     demoted = admin.post("/users/ada", data={"csrf_token": admin_token, "role": "viewer"})
     assert demoted.status_code == 302
     for client in (ada, stolen):
