@@ -14,16 +14,11 @@ from typing import Final
 
 from flask import Flask, current_app, request
 from flask_login import current_user
-from werkzeug.exceptions import TooManyRequests, Unauthorized
+from werkzeug.exceptions import Unauthorized
 from werkzeug.wrappers import Response
 
-from shared.access.audit import COUNTED_WINDOW, record_audit
-from shared.access.tokens import (
-    MAX_REFUSED_TOKENS_PER_ADDRESS,
-    record_token_refused,
-    record_token_use,
-    token_user,
-)
+from shared.access.audit import record_audit
+from shared.access.tokens import record_token_refused, record_token_use, token_user
 from shared.core.errors import Forbidden
 from shared.core.vocabulary import ROLES
 from web.auth import Principal, current_principal, set_token_principal
@@ -32,9 +27,6 @@ from web.services import services
 log = logging.getLogger(__name__)
 
 ACTION_ACCESS_DENIED: Final = "access.denied"
-TOO_MANY_REFUSED: Final = (
-    "too many unknown or revoked tokens from this address; try again in a quarter of an hour"
-)
 Roles = frozenset[str]
 PUBLIC: Final = frozenset({"*"})  # no sign-in needed
 SIGNED_IN: Final[Roles] = frozenset(ROLES)
@@ -188,21 +180,16 @@ def _token_principal(header: str) -> Principal:
         raise Unauthorized("the Authorization header must be: Bearer <token>")
     token = token.strip()
     described = f"{request.method} {request.path}"
-    refused = 0  # how many unknown tokens this address sent lately, this one included
     with services().session_factory.begin() as session:
         found = token_user(session, token)
         if found is None:
-            refused = record_token_refused(
-                session, token, request=described, remote_addr=request.remote_addr
-            )
+            record_token_refused(session, token, request=described, remote_addr=request.remote_addr)
         else:
             user, api_token = found
             record_token_use(
                 session, user, api_token, request=described, remote_addr=request.remote_addr
             )
             principal = Principal.of(user)
-    if found is None and refused > MAX_REFUSED_TOKENS_PER_ADDRESS:
-        raise TooManyRequests(TOO_MANY_REFUSED, retry_after=int(COUNTED_WINDOW.total_seconds()))
     if found is None:
         raise Unauthorized("unknown or revoked token")
     return principal

@@ -95,12 +95,11 @@ def record_counted(
     detail: dict[str, Any] | None,
     remote_addr: str | None,
     now: datetime | None = None,
-) -> int:
+) -> None:
     """An anonymous refusal, counted: the first of its kind (the action, the address and the
     subject) within COUNTED_WINDOW is an entry; the next ones add to that entry's `times`
     instead of each writing a row, so a flood of them cannot grow the log without bound. They
-    take their turn per address, so none is lost. Returns how many the address had of this
-    action within the window, this one included."""
+    take their turn per address, so none is lost and no two entries start at once."""
     now = now or utcnow()
     take_turn(session, COUNTED_TURN, f"{action} {remote_addr}")
     address = (
@@ -108,11 +107,13 @@ def record_counted(
         if remote_addr is None
         else AuditEntry.remote_addr == remote_addr[:MAX_REMOTE_ADDR_LENGTH]
     )
-    window = (AuditEntry.action == action, address, AuditEntry.at > now - COUNTED_WINDOW)
     about = subject if subject is None else subject[:MAX_AUDIT_SUBJECT_LENGTH]
     same = AuditEntry.subject.is_(None) if about is None else AuditEntry.subject == about
     entry_id = session.scalar(
-        select(AuditEntry.id).where(*window, same).order_by(AuditEntry.id.desc()).limit(1)
+        select(AuditEntry.id)
+        .where(AuditEntry.action == action, address, same, AuditEntry.at > now - COUNTED_WINDOW)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
     )
     if entry_id is None:
         record_audit(
@@ -124,12 +125,10 @@ def record_counted(
             remote_addr=remote_addr,
             at=now,
         )
-        session.flush()
     else:
         session.execute(
             update(AuditEntry).where(AuditEntry.id == entry_id).values(times=AuditEntry.times + 1)
         )
-    return session.scalar(select(func.sum(AuditEntry.times)).where(*window)) or 0
 
 
 class AuditEntryView(View):

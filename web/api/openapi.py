@@ -21,7 +21,6 @@ ERROR_ANSWERS: Final = {
     404: "No such resource, or an id out of range",
     409: "Not possible in the resource's state; the message says why",
     413: "The body is larger than 8 MiB (an import's upload: than CPB_IMPORT_MAX_BYTES)",
-    429: "Too many unknown or revoked tokens from this address lately; see Retry-After",
 }
 SECURITY_SCHEMES: Final = {
     "bearerAuth": {"type": "http", "scheme": "bearer"},
@@ -210,15 +209,15 @@ def _responses(operation: Operation, by_endpoint: dict[str, Operation]) -> Schem
 
 def _error_statuses(operation: Operation) -> list[int]:
     """The errors an operation may answer: bad input where it takes some (a body, a query, or a
-    header), no or unknown credentials (and too many of those) and refusals unless it is
-    public, an unknown id in its path, a body too large, and those it declares."""
+    header), no or unknown credentials and refusals unless it is public, an unknown id in its
+    path, a body too large, and those it declares."""
     statuses = set(operation.errors)
     if operation.body is not None or operation.query is not None or operation.headers:
         statuses.add(400)
     if operation.upload:
         statuses |= {400, 413}
     if not operation.public:
-        statuses |= {401, 403, 429}
+        statuses |= {401, 403}
     if operation.path_parameters:
         statuses.add(404)
     if operation.body is not None:
