@@ -38,7 +38,7 @@ def test_create_user_stores_an_argon2id_hash_and_the_schools(session_factory: Se
         user = session.scalars(select(User)).one()
         assert (user.username, user.role) == ("ada", "school_admin")
         assert user.password_hash is not None
-        assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
         assert PASSWORD not in user.password_hash
         assert password_matches(user.password_hash, PASSWORD) is True
         assert password_matches(user.password_hash, PASSWORD + "!") is False

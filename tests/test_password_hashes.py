@@ -1,6 +1,6 @@
-"""Passwords are kept as argon2id hashes (argon2-cffi's defaults, RFC 9106's low-memory
-profile); a hash of an older kind (scrypt) still signs in, and is replaced by an argon2id one
-at that sign-in."""
+"""Passwords are kept as argon2id hashes (argon2-cffi, with OWASP's parameters: 19 MiB, two
+passes, one lane); a hash of an older kind (scrypt) still signs in, and is replaced by an
+argon2id one at that sign-in."""
 
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -10,7 +10,7 @@ from shared.core.db import SessionFactory
 from shared.models import User
 from tests.support.web import PASSWORD, add_user
 
-ARGON2ID = "$argon2id$v=19$m=65536,t=3,p=4$"
+ARGON2ID = "$argon2id$v=19$m=19456,t=2,p=1$"
 
 
 def stored_hash(factory: SessionFactory, username: str) -> str:

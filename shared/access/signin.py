@@ -1,9 +1,9 @@
 """Signing in: passwords kept as argon2id hashes, and the limits on failed sign-ins.
 
-Hashes are argon2-cffi's, with its default parameters (RFC 9106's low-memory profile: 64 MiB,
-three passes); they name their own parameters, so a later change of cost keeps old hashes
-readable, and a hash of an older kind or cost (werkzeug's scrypt, from before) is replaced at
-the next sign-in.
+Hashes are argon2-cffi's, with OWASP's argon2id parameters (19 MiB, two passes, one lane: about
+45 ms on one core, so a burst of sign-ins cannot take every core of a small server); they name
+their own parameters, so a later change of cost keeps old hashes readable, and a hash of an
+older kind or cost (werkzeug's scrypt, from before) is replaced at the next sign-in.
 
 The limits, counted from the audit log's `login.failed` entries, so that they hold across web
 processes (docs/security.md, "Sign-in limits", says why these):
@@ -54,7 +54,7 @@ ACTION_LOGOUT: Final = "logout"
 ADDRESS_TURN: Final = 0x637062_02
 USERNAME_TURN: Final = 0x637062_03
 
-HASHER: Final = PasswordHasher()
+HASHER: Final = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 @dataclass(frozen=True)
