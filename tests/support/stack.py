@@ -89,11 +89,23 @@ def progress_of(done: int, total: int) -> dict[str, Any]:
 
 
 def empty_tables(engine: Engine) -> None:
-    """Every table of the product emptied, and every id sequence back at 1."""
+    """Every table of the product emptied, and every id sequence back at 1. DELETE, dependents
+    first, rather than TRUNCATE: a test's tables hold a few rows, and TRUNCATE makes each
+    table's files anew (about 100 ms for all of them against 2 ms)."""
     quote = engine.dialect.identifier_preparer.format_table
-    tables = ", ".join(quote(table) for table in Base.metadata.sorted_tables)
+    tables = Base.metadata.sorted_tables
+    serial = [
+        (quote(t), t.autoincrement_column.name)
+        for t in tables
+        if t.autoincrement_column is not None
+    ]
+    counters = [
+        f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), 1, false)"
+        for table, column in serial
+    ]
     with engine.begin() as connection:
-        connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        connection.exec_driver_sql("; ".join(f"DELETE FROM {quote(t)}" for t in reversed(tables)))
+        connection.exec_driver_sql(" UNION ALL ".join(counters))
 
 
 def cpb(env: dict[str, str], *args: str, stdin: str = "") -> str:
