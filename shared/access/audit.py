@@ -8,7 +8,7 @@ The log records usernames typed at the sign-in form, so only a district admin re
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from shared.access.turns import take_turn
@@ -102,11 +102,7 @@ def record_counted(
     take their turn per address, so none is lost and no two entries start at once."""
     now = now or utcnow()
     take_turn(session, COUNTED_TURN, f"{action} {remote_addr}")
-    address = (
-        AuditEntry.remote_addr.is_(None)
-        if remote_addr is None
-        else AuditEntry.remote_addr == remote_addr[:MAX_REMOTE_ADDR_LENGTH]
-    )
+    address = recorded_from(remote_addr)
     about = subject if subject is None else subject[:MAX_AUDIT_SUBJECT_LENGTH]
     same = AuditEntry.subject.is_(None) if about is None else AuditEntry.subject == about
     entry_id = session.scalar(
@@ -129,6 +125,14 @@ def record_counted(
         session.execute(
             update(AuditEntry).where(AuditEntry.id == entry_id).values(times=AuditEntry.times + 1)
         )
+
+
+def recorded_from(remote_addr: str | None) -> ColumnElement[bool]:
+    """A condition on `AuditEntry`: recorded from `remote_addr` as `record_audit` stores it
+    (cut to the column's width; None, the command line, matches entries without one)."""
+    if remote_addr is None:
+        return AuditEntry.remote_addr.is_(None)
+    return AuditEntry.remote_addr == remote_addr[:MAX_REMOTE_ADDR_LENGTH]
 
 
 class AuditEntryView(View):

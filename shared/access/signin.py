@@ -26,11 +26,11 @@ from typing import Final
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
-from shared.access.audit import record_audit, record_counted
+from shared.access.audit import record_audit, record_counted, recorded_from
 from shared.access.turns import take_turn
 from shared.core.errors import InvalidRequest
 from shared.models import AuditEntry, User
@@ -150,7 +150,7 @@ def login_throttled(
     now = now or utcnow()
     failed = select(func.count()).where(AuditEntry.action == ACTION_LOGIN_FAILED)
     recent = failed.where(AuditEntry.at > now - FAILED_LOGIN_WINDOW)
-    here = _from(remote_addr)
+    here = recorded_from(remote_addr)
     if (session.scalar(recent.where(here, AuditEntry.username == username)) or 0) >= (
         MAX_FAILED_LOGINS
     ):
@@ -190,11 +190,6 @@ def password_matches(stored: str, password: str) -> bool:
 
 def _outdated(stored: str) -> bool:
     return not stored.startswith("$argon2") or HASHER.check_needs_rehash(stored)
-
-
-def _from(remote_addr: str | None) -> ColumnElement[bool]:
-    column = AuditEntry.remote_addr
-    return column.is_(None) if remote_addr is None else column == remote_addr
 
 
 @cache
