@@ -3,7 +3,6 @@ processes of four threads on PostgreSQL, 30 wrong passwords and the right one se
 from one address. The limit's state is the database, so every process sees the same count."""
 
 import http.cookiejar
-import os
 import re
 import threading
 import urllib.error
@@ -18,7 +17,7 @@ from sqlalchemy import func, select
 from shared.access.signin import MAX_FAILED_LOGINS
 from shared.core.db import SessionFactory
 from shared.models import AuditEntry
-from tests.support import fuzz
+from tests.support import fuzz, stack
 from tests.support.web import PASSWORD, add_user
 
 pytestmark = pytest.mark.postgres
@@ -69,14 +68,7 @@ def test_a_burst_through_three_gunicorn_processes_is_judged_five_times(
     pg_session_factory: SessionFactory, pg_url: str, redis_url: str, tmp_path: Path
 ):
     add_user(pg_session_factory, "admin", "district_admin")
-    env = {
-        **os.environ,
-        "DATABASE_URL": pg_url,
-        "CELERY_BROKER_URL": redis_url,
-        "CPB_INSTANCE_PATH": str(tmp_path / "instance"),
-        "SECRET_KEY": "burst-test",
-        "CPB_PROXY_HOPS": "1",
-    }
+    env = stack.service_env(pg_url, redis_url, tmp_path) | {"CPB_PROXY_HOPS": "1"}
     with fuzz.gunicorn(env, workers=3) as base:
         browsers = [Browser(base, STRANGER) for _ in range(31)]
         passwords = ["wrong password"] * 30 + [PASSWORD]

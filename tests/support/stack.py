@@ -123,17 +123,21 @@ def cpb(env: dict[str, str], *args: str, stdin: str = "") -> str:
     return done.stdout
 
 
-def stack_env(pg_url: str, redis_url: str, tmp_path: Path) -> dict[str, str]:
-    """The bundle imported and the user `ada` made, through the command line, on PostgreSQL;
-    chunks of one target."""
-    env = {
+def service_env(pg_url: str, redis_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of the product's processes on PostgreSQL and Redis, nothing imported."""
+    return {
         **os.environ,
         "DATABASE_URL": pg_url,
         "CELERY_BROKER_URL": redis_url,
         "CPB_INSTANCE_PATH": str(tmp_path / "instance"),
-        "CPB_CHUNK_SIZE": "1",
         "SECRET_KEY": "pipeline-test",
     }
+
+
+def stack_env(pg_url: str, redis_url: str, tmp_path: Path) -> dict[str, str]:
+    """The bundle imported and the user `ada` made, through the command line, on PostgreSQL;
+    chunks of one target."""
+    env = service_env(pg_url, redis_url, tmp_path) | {"CPB_CHUNK_SIZE": "1"}
     bundle = tmp_path / "bundle"
     bundle.mkdir()
     for name, text in BUNDLE.items():
