@@ -17,6 +17,7 @@ from shared.core.db import SessionFactory
 from shared.imports.native.formats import PEOPLE
 from tests.support.district import District
 from tests.support.web import (
+    YEAR_BATCH,
     add_district,
     add_token,
     add_user,
@@ -42,11 +43,6 @@ STATIC_HEADERS = {
 }
 HEADERS = STATIC_HEADERS | {"Cache-Control": "no-store"}
 HSTS = "max-age=31536000"
-BATCH = {
-    "mode": "student",
-    "scope": {"schoolYear": "2025-26"},
-    "changes": {"email": {"emergency": "on"}},
-}
 # Sent last: it ends the session the other requests use.
 LAST = ("auth.logout", "POST")
 
@@ -134,7 +130,7 @@ def app(factory: SessionFactory, app: Flask) -> Flask:
 
 def path_values(client: FlaskClient, csrf: str) -> dict[str, Any]:
     """A value for each path parameter of the app's routes: ids that exist."""
-    submitted = client.post("/api/v1/batches", json=BATCH, headers={"X-CSRFToken": csrf})
+    submitted = client.post("/api/v1/batches", json=YEAR_BATCH, headers={"X-CSRFToken": csrf})
     assert submitted.status_code == 202, submitted.get_json()
     saved = client.post(
         "/api/v1/filters",
@@ -144,7 +140,7 @@ def path_values(client: FlaskClient, csrf: str) -> dict[str, Any]:
     assert saved.status_code == 201, saved.get_json()
     schedule = client.post(
         "/api/v1/schedules",
-        json={"name": "reset", "template": BATCH, "rule": {"cron": "0 2 1 8 *"}},
+        json={"name": "reset", "template": YEAR_BATCH, "rule": {"cron": "0 2 1 8 *"}},
         headers={"X-CSRFToken": csrf},
     )
     assert schedule.status_code == 201, schedule.get_json()

@@ -7,13 +7,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from shared.core.db import SessionFactory
-from tests.support.web import PASSWORD, add_district, add_user, batch_count, csrf_token, log_in
-
-BATCH = {
-    "mode": "student",
-    "scope": {"schoolYear": "2025-26"},
-    "changes": {"email": {"emergency": "on"}},
-}
+from tests.support.web import (
+    PASSWORD,
+    YEAR_BATCH,
+    add_district,
+    add_user,
+    batch_count,
+    csrf_token,
+    log_in,
+)
 
 
 @pytest.fixture
@@ -34,7 +36,9 @@ def copy_of(client: FlaskClient, app: Flask) -> FlaskClient:
 
 
 def submit(client: FlaskClient, token: str) -> int:
-    return client.post("/api/v1/batches", json=BATCH, headers={"X-CSRFToken": token}).status_code
+    return client.post(
+        "/api/v1/batches", json=YEAR_BATCH, headers={"X-CSRFToken": token}
+    ).status_code
 
 
 def test_a_cookie_copied_before_sign_out_is_refused_after(app: Flask, session_factory):

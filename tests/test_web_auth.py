@@ -10,6 +10,7 @@ from shared.core.db import SessionFactory
 from shared.models import AuditEntry
 from tests.support.web import (
     PASSWORD,
+    YEAR_BATCH,
     EnqueueRecorder,
     add_district,
     add_token,
@@ -20,12 +21,6 @@ from tests.support.web import (
     error_of,
     log_in,
 )
-
-BATCH = {
-    "mode": "student",
-    "scope": {"schoolYear": "2025-26"},
-    "changes": {"email": {"emergency": "on"}},
-}
 
 
 @pytest.fixture
@@ -143,7 +138,7 @@ def test_session_api_posts_need_the_csrf_header(
     client: FlaskClient, sqlite_session_factory, enqueued: EnqueueRecorder
 ):
     token = log_in(client)
-    refused = client.post("/api/v1/batches", json=BATCH)
+    refused = client.post("/api/v1/batches", json=YEAR_BATCH)
     assert refused.status_code == 400
     assert error_of(refused) == {
         "code": "csrf_failed",
@@ -152,7 +147,7 @@ def test_session_api_posts_need_the_csrf_header(
     }
     assert batch_count(sqlite_session_factory) == 0
 
-    accepted = client.post("/api/v1/batches", json=BATCH, headers={"X-CSRFToken": token})
+    accepted = client.post("/api/v1/batches", json=YEAR_BATCH, headers={"X-CSRFToken": token})
     assert accepted.status_code == 202
     assert accepted.get_json() == {"id": 1, "status": "queued", "url": "/api/v1/batches/1"}
     assert enqueued.calls == [("batches.plan", (1,))]
@@ -169,7 +164,7 @@ def test_bearer_token_requests_need_no_csrf(
         200,
         {"items": [], "page": 1, "perPage": 50, "total": 0},
     )
-    accepted = client.post("/api/v1/batches", json=BATCH, headers=bearer(token))
+    accepted = client.post("/api/v1/batches", json=YEAR_BATCH, headers=bearer(token))
     assert (accepted.status_code, accepted.get_json()["id"]) == (202, 1)
     assert enqueued.calls == [("batches.plan", (1,))]
 
@@ -216,7 +211,7 @@ def test_a_viewer_may_only_read(client: FlaskClient, sqlite_session_factory, enq
     assert client.get("/api/v1/batches", headers=bearer(token)).status_code == 200
     assert client.get("/api/v1/filters", headers=bearer(token)).status_code == 200
     for path, body in [
-        ("/api/v1/batches", BATCH),
+        ("/api/v1/batches", YEAR_BATCH),
         ("/api/v1/filters", {"name": "x", "kind": "census", "criteria": {"staff": True}}),
     ]:
         response = client.post(path, json=body, headers=bearer(token))

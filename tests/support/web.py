@@ -5,7 +5,7 @@ import re
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -135,6 +135,14 @@ def log_in(client: FlaskClient, username: str = "admin", password: str = PASSWOR
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     return csrf_token(client.get("/batches").get_data(as_text=True))
+
+
+# A batch over add_district's school year 2025-26: emergency e-mails on.
+YEAR_BATCH: Final = {
+    "mode": "student",
+    "scope": {"schoolYear": "2025-26"},
+    "changes": {"email": {"emergency": "on"}},
+}
 
 
 def add_district(session_factory: SessionFactory) -> dict[str, int]:
