@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.core.errors import ConfigurationError
 
+LOG_FORMATS: Final = ("json", "plain")
 FLAGS: Final = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -42,6 +43,13 @@ class Settings:
     proxy_hops: int = 0
     # The largest upload an import takes, in bytes (a zip; what it unpacks to is limited too).
     import_max_bytes: int = 256 * 2**20
+    # How the processes write their logs: one JSON object per line, or plain text.
+    log_format: str = "json"
+    # GET /metrics answers without credentials (for a Prometheus that sends none); else a
+    # district admin's token or session is needed, as everywhere else.
+    metrics_open: bool = False
+    # Where a Celery worker serves its own metrics (host:port), or None: not at all.
+    worker_metrics_address: str | None = "127.0.0.1:9540"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -78,6 +86,9 @@ class Settings:
             session_max_hours=_positive_int(env, "CPB_SESSION_MAX_HOURS", 12),
             proxy_hops=_whole_number(env, "CPB_PROXY_HOPS", 0),
             import_max_bytes=_positive_int(env, "CPB_IMPORT_MAX_BYTES", 256 * 2**20),
+            log_format=_choice(env, "CPB_LOG_FORMAT", LOG_FORMATS),
+            metrics_open=_flag(env, "CPB_METRICS_OPEN", False),
+            worker_metrics_address=_address(env, "CPB_WORKER_METRICS", "127.0.0.1:9540"),
         )
 
     @property
@@ -105,6 +116,25 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigurationError(f"{name}: must be positive, got {value}")
     return value
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (the first is the default), whatever its case."""
+    raw = (env.get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise ConfigurationError(f"{name}: {raw!r} is not one of {', '.join(choices)}")
+    return raw
+
+
+def _address(env: Mapping[str, str], name: str, default: str) -> str | None:
+    """host:port, or None for "off"."""
+    raw = (env.get(name) or default).strip()
+    if raw.lower() == "off":
+        return None
+    host, _, port = raw.rpartition(":")
+    if not host or not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+        raise ConfigurationError(f"{name}: {raw!r} is not host:port (or off)")
+    return raw
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
