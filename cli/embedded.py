@@ -3,11 +3,12 @@
 The web app is served by waitress on a thread; Celery beat runs on a thread too; the Celery
 worker runs the same task code in the main thread, on the broker of the settings: Redis when
 CELERY_BROKER_URL is set, else Celery's in-memory transport (nothing to install; messages live in
-this process, and the sweeper rebuilds any lost work from the database after a restart).
+this process, and what they held is sent again from the database when it starts again).
 """
 
 import secrets
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -26,6 +27,8 @@ from shared.models import Person, User
 from web.app import create_app
 from web.celery_client import CeleryClient
 from worker.celery_app import create_celery
+from worker.recovery import lost_messages
+from worker.runtime import send
 
 DEMO_USER = "admin"
 
@@ -56,6 +59,10 @@ def run(settings: Settings, host: str, port: int, demo_students: int) -> None:
     if password is not None:
         click.echo(f"Log in as {DEMO_USER!r} with password {password!r}")
     click.echo("Press Ctrl+C to stop.", nl=True)
+    # A batch that was running when this process stopped (killed, or the machine went down)
+    # goes on where it was: its messages died with the in-memory queue.
+    lease = timedelta(seconds=settings.chunk_lease_seconds)
+    send(celery, lost_messages(celery, factory, lease, nothing_held=not settings.broker_url))
     try:
         _worker(celery, single_writer=is_sqlite(engine)).start()
     finally:

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from shared.batches.actions import cancel_batch
+from shared.batches.pipeline import recovery
 from shared.batches.pipeline import steps as pipeline
 from shared.batches.pipeline.messages import APPLY_CHUNK, PLAN, Message
-from shared.models import Batch
+from shared.models import Batch, BatchChunk
 from tests.support import driver
 from tests.support.district import District
 from tests.support.driver import TODAY, drain
@@ -124,26 +125,53 @@ def test_a_plan_started_too_often_fails_its_batch(five_students):
     assert step(five_students, pipeline.start_plan, batch_id, 1) is None
 
 
-def test_sweep_resends_a_lost_plan_and_lost_chunks(five_students):
+def test_the_sweeper_finds_a_lost_plan_and_lost_chunks(five_students):
     batch_id = submit(five_students)
-    later = datetime.now(UTC) + LEASE + timedelta(seconds=1)
-    # the plan message was lost: the sweeper sends it again once the lease has passed
-    assert step(five_students, pipeline.sweep, datetime.now(UTC), LEASE) == []
-    assert step(five_students, pipeline.sweep, later, LEASE) == [Message(PLAN, (batch_id,))]
-    # the plan ran, but its chunk messages were lost
+    just_now = datetime.now(UTC) - timedelta(seconds=2)
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    # the plan was not sent before `just_now`; sent before `soon` and not planned, it is listed
+    assert step(five_students, recovery.waiting, just_now) == []
+    assert step(five_students, recovery.waiting, soon) == [Message(PLAN, (batch_id,))]
+    # the plan ran, chunk 1 applied, the messages of chunks 0 and 2 are waiting or lost
     step(five_students, pipeline.plan, batch_id, 2, datetime.now(UTC))
     step(five_students, pipeline.run_chunk, batch_id, 1, datetime.now(UTC))
-    assert step(five_students, pipeline.sweep, datetime.now(UTC), LEASE) == []
-    resent = step(five_students, pipeline.sweep, later, LEASE)
-    assert resent == [Message(APPLY_CHUNK, (batch_id, 0)), Message(APPLY_CHUNK, (batch_id, 2))]
-    # and not again within the lease of the resend
-    assert step(five_students, pipeline.sweep, later, LEASE) == []
-    drain(five_students, resent, chunk_size=2)
+    chunks = [Message(APPLY_CHUNK, (batch_id, n)) for n in (0, 1, 2)]
+    assert step(five_students, recovery.waiting, soon) == [chunks[0], chunks[2]]
+    # sent again: the chunk done is not; each chunk sent is marked sent at `soon`
+    assert step(five_students, recovery.resend, chunks, soon, soon) == [chunks[0], chunks[2]]
+    assert step(five_students, recovery.waiting, soon) == []
+    # so a second sweep that found them lost at the same time does not send them too
+    assert step(five_students, recovery.resend, chunks, soon, soon) == []
+    drain(five_students, [chunks[0], chunks[2]], chunk_size=2)
     final = view(five_students, batch_id)
     assert (final["status"], final["result"]["counts"]["cellPhone"]["emergency"]) == (
         "succeeded",
         5,
     )
+    assert step(five_students, recovery.waiting, soon + LEASE) == []
+
+
+@pytest.mark.postgres
+def test_the_sweeper_leaves_a_row_that_a_live_transaction_holds(pg_session_factory):
+    """A plan or chunk being worked on holds its row: never listed, never sent again."""
+    factory = add_five_students(pg_session_factory)
+    planning, planned = submit(factory), submit(factory)
+    step(factory, pipeline.plan, planned, 2, datetime.now(UTC))
+    step(factory, pipeline.dispatch, datetime.now(UTC))  # `planning` is the head: nothing runs
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    assert step(factory, recovery.waiting, soon) == [Message(PLAN, (planning,))]
+    with factory.begin() as holder:
+        holder.get(Batch, planning, with_for_update=True)
+        assert step(factory, recovery.waiting, soon) == []
+        assert step(factory, recovery.resend, [Message(PLAN, (planning,))], soon, soon) == []
+    step(factory, pipeline.plan, planning, 2, datetime.now(UTC))
+    step(factory, pipeline.dispatch, datetime.now(UTC))
+    chunks = [Message(APPLY_CHUNK, (planning, n)) for n in (0, 1, 2)]
+    assert step(factory, recovery.waiting, soon) == chunks
+    with factory.begin() as holder:
+        holder.get(BatchChunk, (planning, 1), with_for_update=True)
+        assert step(factory, recovery.waiting, soon) == [chunks[0], chunks[2]]
+        assert step(factory, recovery.resend, chunks, soon, soon) == [chunks[0], chunks[2]]
 
 
 def test_batches_apply_in_submission_order(five_students):

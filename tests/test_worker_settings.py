@@ -23,8 +23,8 @@ def recovery(env: dict[str, str]) -> tuple[int, int, float, int, int]:
 
 def test_recovery_settings_from_the_environment(tmp_path: Path):
     base = {"SECRET_KEY": "k", "CPB_INSTANCE_PATH": str(tmp_path)}
-    assert recovery(base) == (5, 300, 60.0, 1800, 3600)
-    assert recovery(base | {"CPB_TASK_TIME_LIMIT": "100"}) == (5, 300, 60.0, 100, 200)
+    assert recovery(base) == (5, 300, 5.0, 1800, 3600)
+    assert recovery(base | {"CPB_TASK_TIME_LIMIT": "100"}) == (5, 300, 5.0, 100, 200)
     chosen = {
         "CPB_TASK_ATTEMPTS": "3",
         "CPB_CHUNK_LEASE_SECONDS": "2",

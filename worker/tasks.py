@@ -11,6 +11,7 @@ from shared.batches.pipeline import messages
 from shared.batches.pipeline import steps as pipeline
 from shared.schedules import tick as schedules
 from shared.schedules.tick import TICK
+from worker import recovery
 from worker.runtime import now, send, session_factory, settings_of
 
 log = logging.getLogger(__name__)
@@ -69,12 +70,17 @@ def apply_chunk(self: Task, batch_id: int, chunk_no: int) -> None:
 
 @shared_task(name=messages.SWEEP, bind=True)
 def sweep(self: Task) -> None:
+    """Finalize a batch whose chunks are all done, start the next one, and send again what was
+    lost (worker/recovery.py)."""
     settings = settings_of(self.app)
-    with session_factory(settings.database_url).begin() as session:
-        messages = pipeline.sweep(session, now(), timedelta(seconds=settings.chunk_lease_seconds))
-    if messages:
-        log.info("sweep resent=%d", len(messages))
-    send(self.app, messages)
+    factory = session_factory(settings.database_url)
+    with factory.begin() as session:
+        moved = pipeline.dispatch(session, now())
+    lease = timedelta(seconds=settings.chunk_lease_seconds)
+    lost = recovery.lost_messages(self.app, factory, lease)
+    if moved or lost:
+        log.info("sweep moved=%d resent=%d", len(moved), len(lost))
+    send(self.app, moved + lost)
 
 
 @shared_task(name=TICK, bind=True)

@@ -22,11 +22,15 @@ class Settings:
     timezone: str = "UTC"
     instance_path: Path = field(default_factory=lambda: Path("instance").resolve())
     chunk_size: int = 2000
+    # Only where the broker's queue cannot be read (the in-memory transport of `cpb run`): how
+    # long a plan or chunk waits for its message before the sweeper sends it again. On Redis
+    # the sweeper asks the queue and the workers instead (docs/reliability.md).
     chunk_lease_seconds: int = 300
     # A plan or chunk started this many times without finishing (its worker killed or failing
     # each time) fails its batch.
     task_attempts: int = 5
-    sweep_interval_seconds: float = 60.0
+    # How often beat sends the sweeper, which finds lost work within seconds.
+    sweep_interval_seconds: float = 5.0
     # How often beat sends the schedules' tick (docs/schedules.md).
     schedule_tick_seconds: float = 30.0
     task_time_limit_seconds: int = 1800
@@ -77,7 +81,7 @@ class Settings:
             chunk_size=_positive_int(env, "CPB_CHUNK_SIZE", 2000),
             chunk_lease_seconds=_positive_int(env, "CPB_CHUNK_LEASE_SECONDS", 300),
             task_attempts=_positive_int(env, "CPB_TASK_ATTEMPTS", 5),
-            sweep_interval_seconds=float(_positive_int(env, "CPB_SWEEP_SECONDS", 60)),
+            sweep_interval_seconds=float(_positive_int(env, "CPB_SWEEP_SECONDS", 5)),
             schedule_tick_seconds=float(_positive_int(env, "CPB_SCHEDULE_TICK_SECONDS", 30)),
             task_time_limit_seconds=time_limit,
             visibility_timeout_seconds=visibility_timeout,

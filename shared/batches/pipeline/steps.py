@@ -1,4 +1,5 @@
-"""The batch pipeline's steps: plan, apply a chunk, finalize, sweep (docs/reliability.md).
+"""The batch pipeline's steps: plan, apply a chunk, finalize (docs/reliability.md); what the
+sweeper re-sends is found by recovery.py.
 
 Batches (and undos, which are batches too) apply one after another in submission order; the
 chunks of the running batch apply in parallel. Each step runs in the caller's transaction and
@@ -7,7 +8,7 @@ row that is not there yet. Every step is idempotent, so a message delivered twic
 the sweeper, does no harm.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -131,7 +132,7 @@ def dispatch(session: Session, now: datetime) -> list[Message]:
         if batch.status == BatchStatus.QUEUED:
             batch.status = moved(batch.status, BatchStatus.RUNNING)
             batch.started_at = now
-            chunks = _enqueue_chunks(session, batch.id, now, stale_before=None)
+            chunks = _enqueue_chunks(session, batch.id, now)
             if chunks:
                 return messages + chunks
         elif _pending_chunks(session, batch.id):
@@ -171,32 +172,12 @@ def _dispatch_after(session: Session, batch_id: int, now: datetime) -> list[Mess
     return dispatch(session, now)
 
 
-def sweep(session: Session, now: datetime, lease: timedelta) -> list[Message]:
-    """Re-send what may have been lost: plans of batches still unplanned after the lease, and
-    chunks of the running batch enqueued longer ago than the lease and still not done."""
-    stale = now - lease
-    unplanned = session.scalars(
-        select(Batch.id)
-        .where(Batch.status.in_(ACTIVE_STATUSES), Batch.planned.is_(False))
-        .where(Batch.submitted_at < stale)
-        .order_by(Batch.id)
-    ).all()
-    found = [messages.plan(batch_id) for batch_id in unplanned]
-    for message in dispatch(session, now):
-        if message not in found:
-            found.append(message)
-    head = _head_id(session)
-    if head is not None and not any(m.task == messages.APPLY_CHUNK for m in found):
-        found += _enqueue_chunks(session, head, now, stale_before=stale)
-    return found
-
-
-def _head_id(session: Session) -> int | None:
+def head_id(session: Session) -> int | None:
     return session.scalar(select(func.min(Batch.id)).where(Batch.status.in_(ACTIVE_STATUSES)))
 
 
 def _lock_head(session: Session) -> Batch | None:
-    while (head := _head_id(session)) is not None:
+    while (head := head_id(session)) is not None:
         batch = session.get(Batch, head, with_for_update=True, populate_existing=True)
         if batch is not None and batch.status in ACTIVE_STATUSES:
             return batch
@@ -214,14 +195,10 @@ def _pending_chunks(session: Session, batch_id: int) -> int:
     )
 
 
-def _enqueue_chunks(
-    session: Session, batch_id: int, now: datetime, stale_before: datetime | None
-) -> list[Message]:
+def _enqueue_chunks(session: Session, batch_id: int, now: datetime) -> list[Message]:
     query = select(BatchChunk.chunk_no).where(
         BatchChunk.batch_id == batch_id, BatchChunk.done.is_(False)
     )
-    if stale_before is not None:
-        query = query.where(BatchChunk.enqueued_at < stale_before)
     numbers = session.scalars(query.order_by(BatchChunk.chunk_no)).all()
     if numbers:
         session.execute(
