@@ -108,7 +108,7 @@ def test_a_worker_killed(faults: FaultStack, point: str, victim: str, record_pro
                 wait_until(lambda: not alive(waiter.pid), timeout=10, message="the child to die")
         with faults.worker() if victim == "main process" else contextlib.nullcontext():
             outcome = faults.outcome([batch_id])
-        record_property("recovery_seconds", clock.seconds())
+        faults.recovered(record_property, clock, [batch_id])
     assert outcome == clean
 
 
@@ -193,7 +193,7 @@ def test_a_workers_connection_terminated_mid_chunk(faults: FaultStack, record_pr
             retried = stop.waiter(other_than=waiter.backend_pid)
             assert retried.pid == waiter.pid
         outcome = faults.outcome([batch_id])
-        record_property("recovery_seconds", clock.seconds())
+        faults.recovered(record_property, clock, [batch_id])
         log = log_text(worker)
     assert outcome == clean
     assert "terminating connection due to administrator command" in log
@@ -228,7 +228,7 @@ def test_redis_restarted_without_persistence_mid_batch(
             second = faults.submit(BODY)
             server.start()
         outcome = faults.outcome([first, second])
-        record_property("recovery_seconds", clock.seconds())
+        faults.recovered(record_property, clock, [first, second])
     assert outcome == clean
 
 

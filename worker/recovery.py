@@ -101,7 +101,7 @@ def cpb_holdings(state: Any, **_: Any) -> list[tuple[str, list[Any]]]:
     requests = set(worker_state.reserved_requests) | set(worker_state.active_requests)
     for waiting in state.consumer.timer.schedule.queue:
         args = getattr(waiting.entry, "args", None) or ()
-        if args and isinstance(args[0], Request):
+        if args and isinstance(args[0], Request) and not getattr(waiting.entry, "canceled", False):
             requests.add(args[0])
     return [(request.name, list(request.args)) for request in requests]
 

@@ -75,7 +75,7 @@ def sweep(self: Task) -> None:
     settings = settings_of(self.app)
     factory = session_factory(settings.database_url)
     with factory.begin() as session:
-        moved = pipeline.dispatch(session, now())
+        moved = pipeline.move_on(session, now())
     lease = timedelta(seconds=settings.chunk_lease_seconds)
     lost = recovery.lost_messages(self.app, factory, lease)
     if moved or lost:

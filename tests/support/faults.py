@@ -14,9 +14,11 @@ import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Final
 
 import psycopg
+from sqlalchemy import Engine, text
 
 from tests.support.processes import wait_until
 from tests.support.services import libpq_url
@@ -152,6 +154,26 @@ def alive(pid: int) -> bool:
 class Stopwatch:
     def __init__(self) -> None:
         self.started = time.monotonic()
+        self.started_at = datetime.now(UTC)
 
     def seconds(self) -> float:
         return round(time.monotonic() - self.started, 1)
+
+    def until(self, moment: datetime) -> float:
+        return round((moment - self.started_at).total_seconds(), 1)
+
+
+def moved_again(engine: Engine, batch_ids: list[int], since: datetime) -> datetime | None:
+    """When the batches moved again after `since`: the first chunk that committed after it, or
+    else the first batch finalized after it."""
+    with engine.connect() as connection:
+        return connection.execute(
+            text(
+                "SELECT min(moment) FROM ("
+                " SELECT done_at AS moment FROM batch_chunks"
+                "  WHERE batch_id = ANY(:ids) AND done_at > :since"
+                " UNION ALL SELECT finished_at FROM batches"
+                "  WHERE id = ANY(:ids) AND finished_at > :since) AS moved"
+            ),
+            {"ids": batch_ids, "since": since},
+        ).scalar()

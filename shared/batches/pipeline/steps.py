@@ -141,6 +141,21 @@ def dispatch(session: Session, now: datetime) -> list[Message]:
     return messages
 
 
+def move_on(session: Session, now: datetime) -> list[Message]:
+    """The sweeper's dispatch: only where a step that would have dispatched was lost (a batch
+    planned but not started, or whose chunks are all done but that is not finalized). It never
+    waits for a plan or for chunks in flight, whose rows it would otherwise lock behind them."""
+    head = head_id(session)
+    if head is None:
+        return []
+    status, planned = session.execute(
+        select(Batch.status, Batch.planned).where(Batch.id == head)
+    ).one()
+    if not planned or (status == BatchStatus.RUNNING and _pending_chunks(session, head)):
+        return []
+    return dispatch(session, now)
+
+
 def fail(session: Session, batch_id: int, error: str, now: datetime) -> list[Message]:
     """Mark a batch failed (what it applied stays applied and counted), then go on."""
     batch = session.get(Batch, batch_id, with_for_update=True, populate_existing=True)
