@@ -14,6 +14,7 @@ from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from shared.core.db import timed_out
 from shared.core.errors import (
     Conflict,
     CpbError,
@@ -67,6 +68,8 @@ def describe(error: Exception) -> ErrorInfo:
         return ErrorInfo(status_of(error), error.code, str(error))
     if isinstance(error, CSRFError):
         return ErrorInfo(400, "csrf_failed", error.description or "CSRF check failed")
+    if isinstance(error, InternalServerError) and (cut := timed_out(error.original_exception)):
+        return ErrorInfo(503, "busy", f"the database is busy ({cut} took too long): try again")
     if isinstance(error, HTTPException) and not isinstance(error, InternalServerError):
         return ErrorInfo(error.code or 500, _snake(type(error).__name__), error.description or "")
     return ErrorInfo(500, "internal", "internal error")
@@ -112,6 +115,8 @@ def _extra_headers(error: Exception) -> dict[str, str]:
     """Headers an HTTP error carries besides its HTML body, e.g. Allow on a 405."""
     if not isinstance(error, HTTPException):
         return {}
+    if isinstance(error, InternalServerError) and timed_out(error.original_exception):
+        return {"Retry-After": "30"}
     return {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
 
 

@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final, TypeVar, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Engine, create_engine, event
@@ -12,12 +13,54 @@ from sqlalchemy.orm import Session, sessionmaker
 SessionFactory = sessionmaker[Session]
 READ_ONLY = "cpb_read_only"  # an execution option: this connection only reads
 DEADLOCK_DETECTED: Final = "40P01"  # PostgreSQL's SQLSTATE for a transaction it aborted
+# PostgreSQL's SQLSTATEs for a wait that a timeout below cut short.
+TIMED_OUT: Final = {"55P03": "a lock wait", "57014": "a statement"}
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long one kind of work may run a statement, wait for a lock, and sit idle in an open
+    transaction, on PostgreSQL (docs/reliability.md, "Timeouts")."""
+
+    statement: str
+    lock: str
+    idle_in_transaction: str
+    read: str  # a statement of a read_session
+
+
+# By the role a process's engine is made for. An API request is short: a statement over a
+# minute is a runaway, and a lock held longer than half a minute (a chunk of a batch holds its
+# rows a second or two) is a stuck holder; a read that streams (an export, a report) may run
+# longer (read_session). A worker's statement is bounded by its task's time limit (30 minutes),
+# and it may wait minutes for a lock behind an edit or a cancel. The command line imports,
+# exports and migrates whole districts.
+LIMITS: Final = {
+    "cpb-web": Limits(statement="60s", lock="30s", idle_in_transaction="15min", read="15min"),
+    "cpb-worker": Limits(statement="30min", lock="5min", idle_in_transaction="15min", read="30min"),
+    "cpb": Limits(statement="2h", lock="10min", idle_in_transaction="15min", read="2h"),
+}
+# TCP keepalives on both ends, and a check of the client during long statements: a worker host
+# that vanishes (power cut, partition) has its transactions rolled back and its locks freed
+# after about a minute, and the client notices a server that vanished as fast.
+KEEPALIVES: Final = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+SERVER_KEEPALIVES: Final = {
+    "tcp_keepalives_idle": "30",
+    "tcp_keepalives_interval": "10",
+    "tcp_keepalives_count": "3",
+    "client_connection_check_interval": "10s",
+}
 
 
 def make_engine(url: str, role: str = "cpb", **kwargs: Any) -> Engine:
     """An engine for `url`. On PostgreSQL each connection names itself `<role> <pid>` (the
-    application_name in pg_stat_activity), so that whoever holds a lock can be told apart."""
+    application_name in pg_stat_activity), so that whoever holds a lock can be told apart, and
+    carries the keepalives and the time limits of its role (LIMITS)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, **kwargs)
@@ -25,11 +68,27 @@ def make_engine(url: str, role: str = "cpb", **kwargs: Any) -> Engine:
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
     if engine.dialect.name == "postgresql":
+        limits = LIMITS.get(role, LIMITS["cpb"])
+        server = SERVER_KEEPALIVES | {
+            "statement_timeout": limits.statement,
+            "lock_timeout": limits.lock,
+            "idle_in_transaction_session_timeout": limits.idle_in_transaction,
+        }
+        options = " ".join(f"-c {name}={value}" for name, value in server.items())
 
         @event.listens_for(engine, "do_connect")
         def _name_connection(_dialect: Any, _record: Any, _args: Any, params: Any) -> None:
             # At connect time: the process that connects, even if the engine came from a fork.
             params["application_name"] = f"{role} {os.getpid()}"
+            params.update({name: params.get(name, value) for name, value in KEEPALIVES.items()})
+            params["options"] = f"{params.get('options', '')} {options}".strip()
+
+        @event.listens_for(engine, "begin")
+        def _longer_reads(connection: Any) -> None:
+            if limits.read != limits.statement and connection.get_execution_options().get(
+                READ_ONLY, False
+            ):
+                connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{limits.read}'")
 
     return engine
 
@@ -54,10 +113,17 @@ def in_transaction(factory: SessionFactory, work: Callable[[Session], T], attemp
         return work(session)
 
 
+def timed_out(error: BaseException | None) -> str | None:
+    """What PostgreSQL cut short when `error` is one of the timeouts of LIMITS, else None."""
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return TIMED_OUT.get(sqlstate) if isinstance(error, OperationalError) and sqlstate else None
+
+
 def read_session(factory: SessionFactory) -> Session:
-    """A session for reading only. On SQLite its transaction begins deferred, so a long read
-    (a streamed export) does not hold the write lock that the worker needs; WAL gives it a
-    snapshot meanwhile. Elsewhere it is an ordinary session."""
+    """A session for reading only. On PostgreSQL a statement may run its role's `read` limit (a
+    streamed export, a report over a whole district). On SQLite its transaction begins
+    deferred, so a long read (a streamed export) does not hold the write lock that the worker
+    needs; WAL gives it a snapshot meanwhile."""
     engine: Engine = factory.kw["bind"]
     return factory(bind=engine.execution_options(**{READ_ONLY: True}))
 
