@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Reinstall when the dependencies change, not on every run.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install test test-fast lint format typecheck run screenshots migration clean distclean
+.PHONY: install test test-fast faults lint format typecheck run screenshots migration clean distclean
 
 install: $(INSTALLED)
 
@@ -26,6 +26,11 @@ test: install
 # The tests that need no database, broker, browser or process: seconds, for the edit-test loop.
 test-fast: install
 	$(BIN)/pytest -q tests/unit
+
+# The fault tests (pytest -m faults) five times in a row, with the default settings; rewrites the
+# recovery table of docs/reliability.md (about 20 minutes).
+faults: install
+	$(BIN)/python -m bench.faults
 
 lint: install
 	$(BIN)/ruff check .

@@ -18,8 +18,11 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.support.processes import REPO_ROOT, background_process, kill_hard, wait_until
 from tests.support.services import free_port
@@ -28,6 +31,8 @@ CPB = [sys.executable, "-c", "from cli.main import main; main()"]
 # Enough chunks (about 150, of 4 targets) that the kill lands in the middle of the batch.
 ENV = {"DATABASE_URL": "", "CELERY_BROKER_URL": "", "CPB_CHUNK_SIZE": "4"}
 STUDENTS = "600"
+
+pytestmark = pytest.mark.faults
 CHANGES = {"email": {"emergency": "on", "general": "off"}, "cellPhone": {"attendance": "on"}}
 
 
@@ -95,6 +100,17 @@ def newest_year(instance: Path) -> str:
         return str(connection.execute("SELECT max(school_year) FROM calendars").fetchone()[0])
 
 
+def first_commit_after(instance: Path, batch_id: int, moment: datetime) -> datetime:
+    """When the first chunk of the batch committed after `moment` (times are kept in UTC)."""
+    with contextlib.closing(sqlite3.connect(instance / "cpb.sqlite3")) as connection:
+        done = connection.execute(
+            "SELECT done_at FROM batch_chunks WHERE batch_id = ? AND done_at IS NOT NULL",
+            [batch_id],
+        ).fetchall()
+    moments = [datetime.fromisoformat(at).replace(tzinfo=UTC) for (at,) in done]
+    return min(at for at in moments if at > moment)
+
+
 def test_cpb_run_killed_mid_batch_finishes_it_exactly_once_when_started_again(
     tmp_path: Path, record_property: Any
 ):
@@ -120,9 +136,11 @@ def test_cpb_run_killed_mid_batch_finishes_it_exactly_once_when_started_again(
 
         done_before = wait_until(under_way, timeout=60, interval=0.02, message="chunks to run")
     # The block's end killed it (SIGKILL): nothing stopped warmly.
-    clock = time.monotonic()
+    clock, killed_at = time.monotonic(), datetime.now(UTC)
     with cpb_run(crashed) as base:
         outcome = Api(base, token).outcome(batch_id)
     record_property("recovery_seconds", round(time.monotonic() - clock, 1))
+    moved = first_commit_after(crashed, batch_id, killed_at)
+    record_property("moved_seconds", round((moved - killed_at).total_seconds(), 1))
     assert 5 <= done_before < chunks - 20
     assert outcome == expected
