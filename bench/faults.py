@@ -35,7 +35,8 @@ class Run:
     seconds: float
     passed: int
     failed: list[str]
-    times: dict[str, tuple[float | None, float]] = field(default_factory=dict)
+    # test -> (moved again, final state), None where the test does not measure it
+    times: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
 
 def run_once(number: int, scratch: Path, only: str | None) -> Run:
@@ -56,16 +57,21 @@ def run_once(number: int, scratch: Path, only: str | None) -> Run:
             continue
         run.passed += 1
         recorded = {p.get("name"): p.get("value") for p in case.iter("property")}
-        if "recovery_seconds" in recorded:
-            moved = recorded.get("moved_seconds")
-            run.times[name] = (
-                None if moved in (None, "None") else float(moved or 0),
-                float(recorded["recovery_seconds"] or 0),
-            )
+        run.times[name] = (
+            _seconds(recorded, "moved_seconds"),
+            _seconds(recorded, "recovery_seconds"),
+        )
     return run
 
 
+def _seconds(recorded: dict[str | None, str | None], name: str) -> float | None:
+    value = recorded.get(name)
+    return None if value in (None, "None") else float(value or 0)
+
+
 def span(values: list[float]) -> str:
+    if not values:
+        return "—"
     low, high = min(values), max(values)
     return f"{high:.1f}" if low == high else f"{high:.1f} ({low:.1f}–{high:.1f})"
 
@@ -76,9 +82,11 @@ def table(runs: list[Run]) -> str:
     final: dict[str, list[float]] = defaultdict(list)
     for run in good:
         for name, (moved_seconds, final_seconds) in run.times.items():
+            final.setdefault(name, [])  # every test has a row, measured or not
             if moved_seconds is not None:
                 moved[name].append(moved_seconds)
-            final[name].append(final_seconds)
+            if final_seconds is not None:
+                final[name].append(final_seconds)
     lines = [
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "- command: `make faults` (`.venv/bin/python -m bench.faults`)",
@@ -98,9 +106,8 @@ def table(runs: list[Run]) -> str:
     ]
     for name in sorted(final):
         worst_moved = max(moved[name]) if moved[name] else None
-        shown = "—" if worst_moved is None else span(moved[name])
         within = "—" if worst_moved is None else ("yes" if worst_moved <= BOUND_SECONDS else "NO")
-        lines.append(f"| `{name}` | {shown} | {span(final[name])} | {within} |")
+        lines.append(f"| `{name}` | {span(moved[name])} | {span(final[name])} | {within} |")
     failures = sorted({name for run in runs for name in run.failed})
     if failures:
         lines += ["", "Failed in some run: " + ", ".join(f"`{name}`" for name in failures)]
