@@ -33,7 +33,7 @@ from shared.models import Batch, Calendar, Schedule, ScheduleRun, User
 from shared.schedules.request import SchedulePatch, ScheduleRequest
 from shared.schedules.service import create_schedule, update_schedule
 from shared.schedules.tick import TickReport, tick
-from tests.support.processes import REPO_ROOT, celery_worker_command, wait_until
+from tests.support.processes import REPO_ROOT, WORKER_READY, celery_worker_command, wait_until
 from tests.support.services import postgres_server
 
 ZONE = ZoneInfo("America/Chicago")
@@ -205,7 +205,7 @@ def on_the_stack(
     beat = [sys.executable, "-m", "celery", "-A", "worker", "beat", "--loglevel=INFO"]
     beat.append(f"--schedule={run_dir / 'celerybeat-schedule'}")
     with contextlib.ExitStack() as services:
-        services.enter_context(service("worker", worker, env, run_dir, r"\S+@\S+ ready\.\s*$"))
+        services.enter_context(service("worker", worker, env, run_dir, WORKER_READY))
         services.enter_context(service("beat", beat, env, run_dir, r"beat: Starting\.\.\."))
         now = datetime.now(UTC)
         due_at = (now + timedelta(seconds=80)).replace(second=0, microsecond=0)

@@ -27,7 +27,14 @@ from sqlalchemy import func, select
 from bench.client import Client, Stats
 from shared.core.db import make_engine, make_session_factory
 from shared.models import Calendar, School
-from tests.support.processes import REPO_ROOT, celery_worker_command, log_tail, stop, wait_until
+from tests.support.processes import (
+    REPO_ROOT,
+    WORKER_READY,
+    celery_worker_command,
+    log_tail,
+    stop,
+    wait_until,
+)
 from tests.support.services import REDIS_CLAIM_PREFIX, free_port
 
 REDIS_BASE = "redis://127.0.0.1:6379"
@@ -191,8 +198,7 @@ def start_services(
     web = [sys.executable, "-m", "gunicorn", "-c", "python:web.gunicorn_conf", "web:create_app()"]
     web_process = stack.enter_context(service("gunicorn", web, web_env, run_dir, r"Booting worker"))
     worker = celery_worker_command(concurrency=worker_concurrency)
-    ready = r"\S+@\S+ ready\.\s*$"
-    worker_process = stack.enter_context(service("worker", worker, env, run_dir, ready))
+    worker_process = stack.enter_context(service("worker", worker, env, run_dir, WORKER_READY))
     beat = [sys.executable, "-m", "celery", "-A", "worker", "beat", "--loglevel=INFO"]
     beat.append(f"--schedule={run_dir / 'celerybeat-schedule'}")
     stack.enter_context(service("beat", beat, env, run_dir, r"beat: Starting\.\.\."))

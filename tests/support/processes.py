@@ -22,6 +22,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LOG_TAIL_LINES = 80
 
 T = TypeVar("T")
+# "celery@host ready." ends a plain line, or the message of a JSON one (CPB_LOG_FORMAT).
+WORKER_READY = r'\S+@\S+ ready\.(?:\s*$|")'
 
 # pid -> (name, log file) of the processes started here and still running.
 _running: dict[int, tuple[str, Path]] = {}
@@ -65,7 +67,7 @@ def celery_worker(
     CELERY_BROKER_URL, ...) over os.environ, ready to consume when the block starts, shut down
     warmly when it ends."""
     command = celery_worker_command(concurrency, queues, app)
-    with background_process("celery worker", command, env, ready=r"\S+@\S+ ready\.\s*$") as proc:
+    with background_process("celery worker", command, env, ready=WORKER_READY) as proc:
         yield proc
 
 
