@@ -12,6 +12,7 @@ from shared.batches.actions import cancel_batch
 from shared.batches.pipeline import recovery
 from shared.batches.pipeline import steps as pipeline
 from shared.batches.pipeline.messages import APPLY_CHUNK, PLAN, Message
+from shared.batches.pipeline.steps import ChunkRun
 from shared.models import Batch, BatchChunk
 from tests.support import driver
 from tests.support.district import District
@@ -69,8 +70,8 @@ def test_a_repeated_chunk_counts_once(five_students):
     batch_id = submit(five_students)
     messages = step(five_students, pipeline.plan, batch_id, 2, datetime.now(UTC))
     now = datetime.now(UTC)
-    assert step(five_students, pipeline.run_chunk, batch_id, 0, now) is True
-    assert step(five_students, pipeline.run_chunk, batch_id, 0, now) is False
+    assert step(five_students, pipeline.run_chunk, batch_id, 0, now) == ChunkRun("apply", 2)
+    assert step(five_students, pipeline.run_chunk, batch_id, 0, now) is None
     drain(five_students, messages, chunk_size=2)
     result = view(five_students, batch_id)["result"]
     assert (result["targets"], result["counts"]["cellPhone"]["emergency"]) == (5, 5)
@@ -89,7 +90,7 @@ def test_a_chunk_started_too_often_fails_its_batch(five_students):
         "chunk 1 was started 3 times and never finished (its worker stopped or failed each time)",
     ]
     assert step(five_students, pipeline.start_chunk, batch_id, 0, 3) is None
-    assert step(five_students, pipeline.run_chunk, batch_id, 0, datetime.now(UTC)) is True
+    assert step(five_students, pipeline.run_chunk, batch_id, 0, datetime.now(UTC)) is not None
     assert [step(five_students, pipeline.start_chunk, batch_id, 0, 1) for _ in range(3)] == [
         None
     ] * 3
@@ -208,7 +209,7 @@ def test_a_failed_batch_keeps_what_it_applied_and_the_next_one_starts(five_stude
     )
     assert failed["result"]["counts"]["cellPhone"]["emergency"] == 2  # chunk 0: s0 and s1
     # a late message for the failed batch changes nothing
-    assert step(five_students, pipeline.run_chunk, first, 1, now) is False
+    assert step(five_students, pipeline.run_chunk, first, 1, now) is None
     drain(five_students, messages, chunk_size=2)
     assert view(five_students, second)["result"]["counts"]["cellPhone"]["emergency"] == 3
 

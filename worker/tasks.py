@@ -11,7 +11,7 @@ from shared.batches.pipeline import messages
 from shared.batches.pipeline import steps as pipeline
 from shared.schedules import tick as schedules
 from shared.schedules.tick import TICK
-from worker import recovery
+from worker import metrics, recovery
 from worker.runtime import now, send, session_factory, settings_of
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,9 @@ def plan(self: Task, batch_id: int) -> None:
     except Exception as exc:
         _retry_or_fail(self, batch_id, f"planning failed: {exc}", exc)
         raise
-    log.info("batch=%s planned ms=%d", batch_id, (time.monotonic() - started) * 1000)
+    seconds = time.monotonic() - started
+    metrics.plan_finished(seconds)
+    log.info("batch=%s planned ms=%d", batch_id, seconds * 1000)
     send(self.app, messages)
 
 
@@ -51,19 +53,18 @@ def apply_chunk(self: Task, batch_id: int, chunk_no: int) -> None:
             _fail(self, batch_id, spent)
             return
         with factory.begin() as session:
-            applied = pipeline.run_chunk(session, batch_id, chunk_no, now())
+            ran = pipeline.run_chunk(session, batch_id, chunk_no, now())
         # A retry after this point finds the chunk done and only moves the pipeline on.
         with factory.begin() as session:
             messages = pipeline.after_chunk(session, batch_id, now())
     except Exception as exc:
         _retry_or_fail(self, batch_id, f"chunk {chunk_no} failed: {exc}", exc)
         raise
+    seconds = time.monotonic() - started
+    if ran is not None:
+        metrics.chunk_finished(ran.kind, seconds, ran.changed)
     log.info(
-        "batch=%s chunk=%s applied=%s ms=%d",
-        batch_id,
-        chunk_no,
-        applied,
-        (time.monotonic() - started) * 1000,
+        "batch=%s chunk=%s applied=%s ms=%d", batch_id, chunk_no, ran is not None, seconds * 1000
     )
     send(self.app, messages)
 
@@ -75,11 +76,13 @@ def sweep(self: Task) -> None:
     settings = settings_of(self.app)
     factory = session_factory(settings.database_url)
     with factory.begin() as session:
-        moved = pipeline.move_on(session, now())
+        moved, finalized = pipeline.move_on(session, now())
     lease = timedelta(seconds=settings.chunk_lease_seconds)
     lost = recovery.lost_messages(self.app, factory, lease)
-    if moved or lost:
-        log.info("sweep moved=%d resent=%d", len(moved), len(lost))
+    plans = sum(message.task == messages.PLAN for message in lost)
+    metrics.sweep_finished(plans, len(lost) - plans, finalized)
+    if moved or finalized or lost:
+        log.info("sweep finalized=%d started=%d resent=%d", finalized, len(moved), len(lost))
     send(self.app, moved + lost)
 
 
@@ -87,6 +90,7 @@ def sweep(self: Task) -> None:
 def tick_schedules(self: Task) -> None:
     settings = settings_of(self.app)
     report = schedules.tick(session_factory(settings.database_url), now(), settings.zone)
+    metrics.schedules_ticked(report.ran, report.failed, report.skipped, report.errors)
     if report.ran or report.failed or report.skipped or report.errors:
         log.info(
             "schedules ran=%d failed=%d skipped=%d errors=%d",
@@ -107,6 +111,7 @@ def _retry_or_fail(task: Task, batch_id: int, error: str, exc: Exception) -> Non
 
 def _fail(task: Task, batch_id: int, error: str) -> None:
     log.error("batch=%s failed error=%r", batch_id, error)
+    metrics.batch_failed()
     settings = settings_of(task.app)
     with session_factory(settings.database_url).begin() as session:
         messages = pipeline.fail(session, batch_id, error, now())

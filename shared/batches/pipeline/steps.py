@@ -8,6 +8,7 @@ row that is not there yet. Every step is idempotent, so a message delivered twic
 the sweeper, does no harm.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -70,9 +71,18 @@ def start_chunk(session: Session, batch_id: int, chunk_no: int, attempts: int) -
     return None
 
 
-def run_chunk(session: Session, batch_id: int, chunk_no: int, now: datetime) -> bool:
+@dataclass(frozen=True)
+class ChunkRun:
+    """A chunk that ran: what kind of work it was ("apply", "undo" or "import"), and how many
+    values it changed."""
+
+    kind: str
+    changed: int
+
+
+def run_chunk(session: Session, batch_id: int, chunk_no: int, now: datetime) -> ChunkRun | None:
     """Apply one chunk once: a chunk already done, or of a batch no longer running (cancelled,
-    failed), is skipped.
+    failed), is skipped (None).
 
     The batch row is share-locked first, so chunks run side by side while a cancel or the
     finalize (which lock it for update) waits for those in flight and sees their counts. The
@@ -82,15 +92,18 @@ def run_chunk(session: Session, batch_id: int, chunk_no: int, now: datetime) -> 
     """
     batch = session.get(Batch, batch_id, with_for_update={"read": True}, populate_existing=True)
     if batch is None or batch.status != BatchStatus.RUNNING:
-        return False
+        return None
     chunk = session.get(
         BatchChunk, (batch_id, chunk_no), with_for_update=True, populate_existing=True
     )
     if chunk is None or chunk.done:
-        return False
+        return None
+    kind = "apply"
     if batch.kind == BatchKind.IMPORT:
+        kind = "import"
         run_import_chunk(session, batch, now)
     elif batch.undo_of is not None:
+        kind = "undo"
         chunk.counts, chunk.kept = undo_chunk(session, batch_id, batch.undo_of, chunk_no)
         chunk.people = undo_chunk_people(session, batch.undo_of, chunk_no)
     else:
@@ -108,7 +121,7 @@ def run_chunk(session: Session, batch_id: int, chunk_no: int, now: datetime) -> 
         )
     chunk.done = True
     chunk.done_at = now
-    return True
+    return ChunkRun(kind, sum(map(sum, chunk.counts or [])))
 
 
 def after_chunk(session: Session, batch_id: int, now: datetime) -> list[Message]:
@@ -141,19 +154,26 @@ def dispatch(session: Session, now: datetime) -> list[Message]:
     return messages
 
 
-def move_on(session: Session, now: datetime) -> list[Message]:
+def move_on(session: Session, now: datetime) -> tuple[list[Message], int]:
     """The sweeper's dispatch: only where a step that would have dispatched was lost (a batch
     planned but not started, or whose chunks are all done but that is not finalized). It never
-    waits for a plan or for chunks in flight, whose rows it would otherwise lock behind them."""
+    waits for a plan or for chunks in flight, whose rows it would otherwise lock behind them.
+    Returns the messages to send and how many batches it finalized."""
     head = head_id(session)
     if head is None:
-        return []
+        return [], 0
     status, planned = session.execute(
         select(Batch.status, Batch.planned).where(Batch.id == head)
     ).one()
     if not planned or (status == BatchStatus.RUNNING and _pending_chunks(session, head)):
-        return []
-    return dispatch(session, now)
+        return [], 0
+    active = _active_count(session)
+    found = dispatch(session, now)
+    return found, active - _active_count(session)
+
+
+def _active_count(session: Session) -> int:
+    return session.scalar(select(func.count()).where(Batch.status.in_(ACTIVE_STATUSES))) or 0
 
 
 def fail(session: Session, batch_id: int, error: str, now: datetime) -> list[Message]:
