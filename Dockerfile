@@ -14,7 +14,8 @@ COPY worker ./worker
 COPY web ./web
 COPY cli ./cli
 # A regular (not editable) install: the processes import the installed packages, not /src.
-RUN pip install . && rm -rf /src/build /src/*.egg-info
+# With Flower, for the compose profile `flower` (the same image runs it).
+RUN pip install ".[flower]" && rm -rf /src/build /src/*.egg-info
 
 RUN useradd --create-home --home-dir /home/cpb --uid 10001 --user-group cpb
 USER cpb

@@ -27,6 +27,7 @@ from shared.models import Person, User
 from web.app import create_app
 from web.celery_client import CeleryClient
 from worker.celery_app import create_celery
+from worker.presence import workers_here
 from worker.recovery import lost_messages
 from worker.runtime import send
 
@@ -46,11 +47,15 @@ def run(settings: Settings, host: str, port: int, demo_students: int) -> None:
         enqueue=client.enqueue,
         session_factory=factory,
         broker_check=client.check_broker,
+        worker_probe=workers_here,  # the worker below, in this process
     )
     server = create_server(app, host=host, port=port, threads=4)
     threading.Thread(target=server.run, name="web", daemon=True).start()
     beat = EmbeddedService(
-        celery, thread=True, schedule_filename=str(settings.instance_path / "celerybeat-schedule")
+        celery,
+        thread=True,
+        schedule_filename=str(settings.instance_path / "celerybeat-schedule"),
+        scheduler_cls=celery.conf.beat_scheduler,  # as `celery beat` does: it records its tick
     )
     beat.start()
 

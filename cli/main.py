@@ -1,10 +1,13 @@
 """The `cpb` console script: the commands of cli/commands.py, and `cpb run`, which starts the
 web app, a worker and beat in one process (cli/embedded.py)."""
 
+import logging
+
 import click
 
 from cli import embedded, imports  # noqa: F401  (imports registers `cpb import`)
 from cli.commands import Context, cli, pass_context
+from shared.core.logs import configure_logging, log_format_of
 
 
 @cli.command()
@@ -19,4 +22,6 @@ def run(context: Context, host: str, port: int, demo_students: int) -> None:
 
 
 def main() -> None:
+    # Warnings and errors, on stderr in CPB_LOG_FORMAT (`cpb run`'s worker sets the same).
+    configure_logging(log_format_of(), level=logging.WARNING)
     cli()

@@ -28,7 +28,7 @@ def test_anonymous_callers_get_401_or_the_sign_in_page(setup: Setup):
         if RULES[endpoint][method] is PUBLIC:
             continue
         response = call(client, method, path)
-        if path.startswith("/api/"):
+        if path.startswith("/api/") or path == "/metrics":  # programs', as the API
             assert response.status_code == 401, (endpoint, method)
             assert error_of(response)["code"] == "unauthorized"
         elif method == "GET" or endpoint == "imports.index":

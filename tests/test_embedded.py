@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import browser_page, sign_in
+from tests.support.metrics import sample, samples
 from tests.support.processes import REPO_ROOT, background_process, wait_until
 
 CPB = [sys.executable, "-c", "from cli.main import main; main()"]
@@ -98,7 +99,9 @@ def test_cpb_run_serves_a_demo_district_and_runs_batches(cpb_run: Running):
     assert (cpb_run.instance / "cpb.sqlite3").is_file()
     assert len(cpb_run.password) >= 12
     token = cpb_run.token()
-    assert api(cpb_run.base, token, "/api/v1/health") == {"database": "ok", "broker": "ok"}
+    # Its own worker counts (a ping cannot reach it), and its beat records its tick.
+    health = wait_until(lambda: settled_health(cpb_run.base, token), timeout=30, message="health")
+    assert health == {"database": "ok", "broker": "ok", "workers": 1, "queueDepth": 0}
     body = {
         "mode": "studentContact",
         "scope": {"schoolYear": cpb_run.newest_year()},
@@ -143,6 +146,26 @@ def test_cpb_run_serves_a_demo_district_and_runs_batches(cpb_run: Running):
     assert applied["result"]["counts"]["email"]["emergency"] > 0
     assert again["result"]["counts"]["email"]["emergency"] == 0
     assert again["result"]["counts"]["householdPhone"]["attendance"] == 0
+    # /metrics from the process's own registry: the web's requests, its worker's figures (no
+    # port of its own), and the figures of the database.
+    found = samples(text_of(cpb_run.base, token, "/metrics"))
+    posted = {"method": "POST", "route": "/api/v1/batches", "status": "202"}
+    assert sample(found, "cpb_http_request_duration_seconds_count", **posted) == 3
+    assert sample(found, "cpb_plan_duration_seconds_count") == 4  # and the scheduled batch
+    succeeded = {"kind": "batch", "mode": "studentContact", "status": "succeeded"}
+    assert sample(found, "cpb_batches", **succeeded) == 4  # preview, applied, again, scheduled
+
+
+def settled_health(base: str, token: str) -> dict | None:
+    """The health report, without beat's tick, once beat has ticked and the queue is empty."""
+    body = api(base, token, "/api/v1/health")
+    return body if body.pop("beatLastTick") and body["queueDepth"] == 0 else None
+
+
+def text_of(base: str, token: str, path: str) -> str:
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read().decode()
 
 
 @pytest.mark.browser

@@ -230,6 +230,8 @@ def test_every_route_anonymous_carries_the_headers(app: Flask):
         ("GET", "/static/style.css"): 200,
         ("GET", "/login"): 200,
         ("GET", "/api/v1/health"): 200,
+        ("GET", "/api/v1/health/live"): 200,
+        ("GET", "/api/v1/health/ready"): 503,  # no worker answers
     }
 
 

@@ -1,6 +1,6 @@
 """GET /api/v1/health: the database and the broker reported, with the app's own checks and with
 the default ones, and the default enqueue, which sends a task by name (a Celery client on real
-Redis)."""
+Redis). The workers, beat and the queue with real processes: tests/test_operations.py."""
 
 import base64
 import json
@@ -15,11 +15,17 @@ from celery import Celery
 
 from shared.core.db import SessionFactory, make_engine, make_session_factory
 from shared.core.settings import Settings
+from tests.support.metrics import empty_queue
 from tests.support.services import free_port
 from tests.support.web import make_app
 from web import create_app
 from web.celery_client import CeleryClient
 from worker.celery_app import create_celery
+
+# No worker answers on the in-memory transport (cpb run counts its own: tests/test_embedded.py),
+# no beat has ticked, and nothing waits in the queue.
+IDLE = {"workers": 0, "beatLastTick": None, "queueDepth": 0}
+BROKER_DOWN = {"workers": 0, "beatLastTick": None, "queueDepth": None}
 
 
 def broker_down() -> None:
@@ -29,8 +35,8 @@ def broker_down() -> None:
 @pytest.mark.parametrize(
     ("broker_check", "status", "body"),
     [
-        (lambda: None, 200, {"database": "ok", "broker": "ok"}),
-        (broker_down, 503, {"database": "ok", "broker": "down"}),
+        (lambda: None, 200, {"database": "ok", "broker": "ok"} | IDLE),
+        (broker_down, 503, {"database": "ok", "broker": "down"} | BROKER_DOWN),
     ],
 )
 def test_health_reports_the_broker(
@@ -54,8 +60,34 @@ def test_health_reports_the_database(tmp_path: Path):
         engine.dispose()
     assert (response.status_code, response.get_json()) == (
         503,
-        {"database": "down", "broker": "ok"},
+        {"database": "down", "broker": "ok"} | IDLE,
     )
+
+
+def test_the_live_form_touches_nothing(tmp_path: Path):
+    engine = make_engine(f"sqlite:///{tmp_path}/no/such/dir/cpb.sqlite3")
+    try:
+        client = make_app(make_session_factory(engine), tmp_path, broker_down).test_client()
+        live = client.get("/api/v1/health/live")
+    finally:
+        engine.dispose()
+    assert (live.status_code, live.get_json()) == (200, {"status": "ok"})
+
+
+@pytest.mark.parametrize(("workers", "status"), [(0, 503), (2, 200)])
+def test_ready_needs_a_worker(
+    sqlite_session_factory: SessionFactory, tmp_path: Path, workers: int, status: int
+):
+    app = create_app(
+        settings_with_broker(tmp_path, None),
+        session_factory=sqlite_session_factory,
+        worker_probe=lambda: workers,
+    )
+    client = app.test_client()
+    ready, report = client.get("/api/v1/health/ready"), client.get("/api/v1/health")
+    body = {"database": "ok", "broker": "ok"} | IDLE | {"workers": workers}
+    assert (ready.status_code, ready.get_json()) == (status, body)
+    assert (report.status_code, report.get_json()) == (200, body)
 
 
 # --- the default enqueue and broker check (a Celery client on real Redis) --------------------
@@ -75,17 +107,18 @@ def test_default_health_check_of_the_embedded_broker(tmp_path: Path):
     response = app.test_client().get("/api/v1/health")
     assert (response.status_code, response.get_json()) == (
         200,
-        {"database": "ok", "broker": "ok"},
+        {"database": "ok", "broker": "ok"} | IDLE,
     )
 
 
 @pytest.mark.redis
 def test_default_health_checks_use_the_configured_broker(tmp_path: Path, redis_url: str):
+    empty_queue(redis_url)
     app = create_app(settings_with_broker(tmp_path, redis_url))
     response = app.test_client().get("/api/v1/health")
     assert (response.status_code, response.get_json()) == (
         200,
-        {"database": "ok", "broker": "ok"},
+        {"database": "ok", "broker": "ok"} | IDLE,
     )
 
     dead = f"redis://127.0.0.1:{free_port()}/0"
@@ -94,7 +127,7 @@ def test_default_health_checks_use_the_configured_broker(tmp_path: Path, redis_u
     response = app.test_client().get("/api/v1/health")
     assert (response.status_code, response.get_json()) == (
         503,
-        {"database": "ok", "broker": "down"},
+        {"database": "ok", "broker": "down"} | BROKER_DOWN,
     )
     assert time.monotonic() - started < 10
 

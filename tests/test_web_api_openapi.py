@@ -2,10 +2,12 @@
 responses match."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import update
 
+from shared.access.heartbeats import BEAT, record_heartbeat
 from shared.core.db import SessionFactory
 from shared.core.vocabulary import CHANNELS, REASONS
 from shared.models import Batch
@@ -15,6 +17,8 @@ from web.api.openapi import openapi_document
 
 SERVED = {
     "/health": {"get"},
+    "/health/live": {"get"},
+    "/health/ready": {"get"},
     "/batches": {"get", "post"},
     "/batches/{batchId}": {"get"},
     "/batches/{batchId}/undo": {"post"},
@@ -70,6 +74,13 @@ def test_openapi_describes_exactly_the_served_endpoints(api: Api):
     }
     described = {(path, method) for path, item in document["paths"].items() for method in item}
     assert served == described
+    # Prometheus's scrape is served beside the API, deliberately outside it and its document.
+    beside = {
+        rule.rule
+        for rule in api.client.application.url_map.iter_rules()
+        if not rule.rule.startswith("/api/v1") and rule.endpoint == "metrics"
+    }
+    assert beside == {"/metrics"}
 
 
 def test_openapi_is_a_valid_document():
@@ -98,6 +109,10 @@ def test_openapi_schemas_match_real_responses(
     batch = api.get("/api/v1/batches/1").get_json()
     assert batch["result"] == {"targets": 3, "errors": [], "counts": counts, "kept": counts}
     listed = api.get("/api/v1/batches").get_json()
+    with session_factory.begin() as session:
+        record_heartbeat(session, BEAT, datetime(2025, 10, 15, 8, 30, tzinfo=UTC))
+    health = api.get("/api/v1/health").get_json()
+    assert health["beatLastTick"] == "2025-10-15T08:30:00+00:00"
     examples = [
         ("BatchRequest", STUDENT_BATCH),
         ("BatchAccepted", accepted.get_json()),
@@ -106,7 +121,9 @@ def test_openapi_schemas_match_real_responses(
         ("BatchList", listed),
         ("Error", api.get("/api/v1/batches/99").get_json()),
         ("FilterList", api.get("/api/v1/filters").get_json()),
-        ("Health", api.get("/api/v1/health").get_json()),
+        ("Health", health),
+        ("Health", api.get("/api/v1/health/ready").get_json()),
+        ("Liveness", api.get("/api/v1/health/live").get_json()),
     ]
     for name, instance in examples:
         schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}

@@ -22,6 +22,7 @@ from shared.access.tokens import record_token_refused, record_token_use, token_u
 from shared.core.errors import Forbidden
 from shared.core.vocabulary import ROLES
 from web.auth import Principal, current_principal, set_token_principal
+from web.request_log import bind_user
 from web.services import services
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ SIGNED_IN: Final[Roles] = frozenset(ROLES)
 WRITERS: Final[Roles] = frozenset({"district_admin", "school_admin"})
 DISTRICT_READERS: Final[Roles] = frozenset({"district_admin", "viewer"})
 DISTRICT_ADMINS: Final[Roles] = frozenset({"district_admin"})
+METRICS: Final = "metrics"  # GET /metrics (web/metrics.py)
 
 # endpoint -> method -> the roles that may call it
 RULES: Final[dict[str, dict[str, Roles]]] = {
@@ -40,6 +42,11 @@ RULES: Final[dict[str, dict[str, Roles]]] = {
     "auth.login": {"GET": PUBLIC, "POST": PUBLIC},
     "auth.logout": {"POST": SIGNED_IN},
     "api.health": {"GET": PUBLIC},
+    "api.health_live": {"GET": PUBLIC},
+    "api.health_ready": {"GET": PUBLIC},
+    # Prometheus's scrape: a district admin's token (as the API takes it); public when
+    # CPB_METRICS_OPEN=true (see rule_for)
+    METRICS: {"GET": DISTRICT_ADMINS},
     "api.openapi": {"GET": SIGNED_IN},
     # batches: a school admin's are limited to their schools by the services
     "api.submit_batch": {"POST": WRITERS},
@@ -129,6 +136,8 @@ def register_access(app: Flask) -> None:
 
 
 def rule_for(endpoint: str, method: str) -> Roles | None:
+    if endpoint == METRICS and services().settings.metrics_open:
+        return PUBLIC
     return RULES.get(endpoint, {}).get("GET" if method == "HEAD" else method)
 
 
@@ -148,6 +157,7 @@ def enforce_access() -> Response | None:
             raise Unauthorized("sign in, or send Authorization: Bearer <token>")
         unauthorized: Response = current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
         return unauthorized
+    bind_user(principal.username)
     if principal.role not in roles:
         allowed = " or ".join(ROLE_NAMES[role] for role in ROLES if role in roles)
         raise Forbidden(f"only {allowed} may do this; you are {ROLE_NAMES[principal.role]}")
@@ -155,7 +165,8 @@ def enforce_access() -> Response | None:
 
 
 def _is_api() -> bool:
-    return request.blueprint == "api"
+    """Whether the caller is a program: a bearer token is taken, and no credentials is a 401."""
+    return request.blueprint == "api" or request.endpoint == METRICS
 
 
 def _caller() -> Principal | None:

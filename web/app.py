@@ -1,7 +1,7 @@
 """The app factory: `create_app(settings=None, *, enqueue=None, session_factory=None, ...)`.
 
-Tests and `cpb run` pass their own session factory, enqueue function and broker check; the
-defaults come from the settings (Settings.from_env() when none are given).
+Tests and `cpb run` pass their own session factory, enqueue function, broker check and worker
+probe; the defaults come from the settings (Settings.from_env() when none are given).
 """
 
 from typing import Final
@@ -18,6 +18,7 @@ from web.auth import current_principal, register_login
 from web.celery_client import CeleryClient
 from web.errors import register_error_handlers
 from web.labels import SCOPE_LABELS, format_moment
+from web.metrics import register_metrics
 from web.pages import (
     audit,
     auth,
@@ -30,8 +31,9 @@ from web.pages import (
     users,
     wizard,
 )
+from web.request_log import register_request_log
 from web.security import register_security
-from web.services import BrokerCheck, Enqueue, WebServices, install, services
+from web.services import BrokerCheck, Enqueue, WebServices, WorkerProbe, install, services
 
 MAX_BODY_BYTES: Final = 8 * 2**20
 
@@ -42,11 +44,14 @@ def create_app(
     enqueue: Enqueue | None = None,
     session_factory: SessionFactory | None = None,
     broker_check: BrokerCheck | None = None,
+    worker_probe: WorkerProbe | None = None,
 ) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
     register_config(app, settings)
-    register_services(app, settings, enqueue, session_factory, broker_check)
+    register_services(app, settings, enqueue, session_factory, broker_check, worker_probe)
+    register_request_log(app)  # first of the hooks: their lines carry the request's id
+    register_metrics(app)  # before the other hooks: a request refused by them is timed too
     register_login(app)
     register_security(app, settings)  # before register_access: an expired session ends first
     csrf = CSRFProtect(app)
@@ -78,14 +83,22 @@ def register_services(
     enqueue: Enqueue | None,
     session_factory: SessionFactory | None,
     broker_check: BrokerCheck | None,
+    worker_probe: WorkerProbe | None,
 ) -> None:
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.database_url, role="cpb-web"))
-    if enqueue is None or broker_check is None:
-        client = CeleryClient.for_settings(settings)  # builds nothing until first used
-        enqueue = enqueue or client.enqueue
-        broker_check = broker_check or client.check_broker
-    install(app, WebServices(settings, session_factory, enqueue, broker_check))
+    client = CeleryClient.for_settings(settings)  # builds nothing until first used
+    install(
+        app,
+        WebServices(
+            settings,
+            session_factory,
+            enqueue or client.enqueue,
+            broker_check or client.check_broker,
+            worker_probe or client.count_workers,
+            client.queue_depth,
+        ),
+    )
 
 
 def register_blueprints(app: Flask, csrf: CSRFProtect) -> None:

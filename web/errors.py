@@ -1,7 +1,7 @@
 """Errors at the edge: every failure becomes one status and one body, decided here.
 
-The API (and anything under /api/) answers `{"error": {"code", "message", "field"}}`; pages
-answer an HTML page with the same status.
+The API (and anything under /api/, and /metrics) answers `{"error": {"code", "message",
+"field"}}`; pages answer an HTML page with the same status.
 """
 
 import logging
@@ -76,7 +76,7 @@ def describe(error: Exception) -> ErrorInfo:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") or request.path == "/metrics"  # a program's
 
 
 def error_response(error: Exception) -> tuple[Response | str, int, dict[str, str]]:

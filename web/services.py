@@ -1,4 +1,5 @@
-"""What the app factory was given (settings, sessions, enqueue, broker check), for the views."""
+"""What the app factory was given (settings, sessions, enqueue, the broker's checks), for the
+views."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,10 @@ EXTENSION: Final = "cpb"
 Enqueue = Callable[..., None]
 # Returns when the broker answers, raises when it does not.
 BrokerCheck = Callable[[], None]
+# How many Celery workers answer (a ping through the broker, or cpb run's own worker).
+WorkerProbe = Callable[[], int]
+# How many messages wait in the broker's queue; raises when the broker does not answer.
+QueueDepth = Callable[[], int]
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,8 @@ class WebServices:
     session_factory: SessionFactory
     enqueue: Enqueue
     broker_check: BrokerCheck
+    worker_probe: WorkerProbe
+    queue_depth: QueueDepth
 
     def today(self) -> date:
         """Today in the district's time zone: the default as-of date."""

@@ -7,6 +7,8 @@ from celery import Celery
 from shared.batches.pipeline.messages import SWEEP
 from shared.core.settings import Settings
 from shared.schedules.tick import TICK
+from worker.logs import connect_logging
+from worker.metrics import serve as serve_metrics
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -25,6 +27,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_max_memory_per_child": 512_000,  # KiB
         "task_default_queue": "cpb",
         "timezone": "UTC",
+        # Celery's scheduler, which also records beat's heartbeat for the health report.
+        "beat_scheduler": "worker.beat:HeartbeatScheduler",
         "beat_schedule": {
             "sweep": {
                 "task": SWEEP,
@@ -53,6 +57,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
     """The app for `settings`, or, without them, one that reads the environment when first
     configured (so importing `worker` connects to nothing and reads nothing)."""
     app = Celery("cpb", include=["worker.tasks"], set_as_current=False)
+    connect_logging(app)  # the worker's and beat's logs in the settings' format (worker/logs.py)
     if settings is not None:
         app.conf.update(celery_config(settings))
     else:
@@ -61,4 +66,5 @@ def create_celery(settings: Settings | None = None) -> Celery:
             sender.conf.update(celery_config(Settings.from_env()))
 
         app.on_configure.connect(configure, weak=False)
+        serve_metrics(app)  # `celery -A worker worker` serves its metrics; cpb run's app does not
     return app

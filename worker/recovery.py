@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 HOLDINGS: Final = "cpb_holdings"
 ASK_SECONDS: Final = 1.0
+REPLY_POLL_SECONDS: Final = 0.1
 # A message is published just after the transaction that asks for it commits.
 GRACE: Final = timedelta(seconds=2)
 
@@ -85,7 +86,14 @@ def queued_messages(app: Celery) -> set[Message] | None:
 
 def held_by_workers(app: Celery) -> set[Message]:
     """The plans and chunks that the workers answering within ASK_SECONDS hold."""
-    replies = app.control.broadcast(HOLDINGS, reply=True, timeout=ASK_SECONDS)
+    # A connection of its own, closed after: on Redis a pooled one would still be waiting for
+    # replies after the broadcast is over, and take the next broadcast's (held work would then
+    # look lost). Its reply wait is made short, as closing it waits for that wait to end.
+    quick = {"polling_interval": REPLY_POLL_SECONDS}
+    with app.connection_for_write(transport_options=quick) as connection:
+        replies = app.control.broadcast(
+            HOLDINGS, reply=True, timeout=ASK_SECONDS, connection=connection
+        )
     return {
         Message(task, tuple(args))
         for reply in replies or []

@@ -14,6 +14,7 @@ from shared.models.district import (
     School,
 )
 from shared.models.filters import Filter
+from shared.models.heartbeats import Heartbeat
 from shared.models.imports import DefaultGrid, ImportFinding, ImportJob, QuarantinedAddress
 from shared.models.preferences import preferences
 from shared.models.schedules import Schedule, ScheduleRun
@@ -30,6 +31,7 @@ __all__ = [
     "DistrictAssignment",
     "Enrollment",
     "Filter",
+    "Heartbeat",
     "Household",
     "HouseholdMember",
     "ImportFinding",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from shared.batches.pipeline.messages import Message
 from shared.core.db import SessionFactory
+from shared.core.logs import bound
 from shared.models import Schedule
 from shared.schedules.catch_up import Decision, decide
 from shared.schedules.rules import RuleRequest
@@ -54,12 +55,13 @@ def tick(factory: SessionFactory, now: datetime, zone: ZoneInfo) -> TickReport:
     for schedule_id, rule, due_after, hours in due:
         if not _decisions(rule, zone, due_after, hours, now):
             continue
-        try:
-            with factory.begin() as session:
-                _record(session, schedule_id, zone, now, report)
-        except Exception:
-            report.errors += 1
-            log.exception("schedule=%s tick failed; the next tick tries again", schedule_id)
+        with bound(schedule=schedule_id):  # on every line logged meanwhile
+            try:
+                with factory.begin() as session:
+                    _record(session, schedule_id, zone, now, report)
+            except Exception:
+                report.errors += 1
+                log.exception("tick failed; the next tick tries again")
     return report
 
 

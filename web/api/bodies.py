@@ -1,11 +1,13 @@
 """The API's own bodies: its errors, its health, and the wrappers of lists and of an accepted
 batch. The views inside them are the domain's (shared/)."""
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from shared.access.audit import AuditEntryView
 from shared.batches.views import BatchView
-from shared.core.contract import View
+from shared.core.contract import Moment, View
 from shared.core.vocabulary import BatchStatus
 from shared.filters.service import FilterView
 
@@ -23,8 +25,21 @@ class Error(View):
 
 
 class Health(View):
+    """What answers: the database and the broker (`ok` or `down`), how many Celery workers
+    answered a ping, when beat last ticked (null: never, or the database is down), and how
+    many messages wait in the broker's queue (null when the broker is down)."""
+
     database: State
     broker: State
+    workers: Annotated[int, Field(ge=0)]
+    beat_last_tick: Moment | None
+    queue_depth: Annotated[int, Field(ge=0)] | None
+
+
+class Liveness(View):
+    """The web process answers (nothing else is checked)."""
+
+    status: Literal["ok"]
 
 
 class BatchAccepted(View):
