@@ -4,11 +4,7 @@ target, so four chunks run on two processes."""
 
 import csv
 import io
-from datetime import UTC, datetime
 
-from shared.batches.pipeline import steps as pipeline
-from tests.support.driver import submit, view_of
-from tests.support.processes import celery_beat, celery_worker, wait_until
 from tests.support.stack import (
     AGAIN_COUNTS,
     CHANGES,
@@ -103,31 +99,3 @@ def test_a_batch_through_the_api_and_a_real_worker(stack_api):
         f"batch:{first['id']}",
         "default",
     )
-
-
-def test_beat_sweeps_up_a_lost_plan_and_lost_chunks(stack_env, pg_session_factory):
-    """Two batches whose messages never reached the broker: the first was planned but its chunk
-    messages were lost, the second's plan message was lost. A real beat runs the sweeper every
-    second, which sends them again once their one-second lease has passed."""
-    body = {
-        "mode": "studentContact",
-        "scope": {"calendarId": "C1"},
-        "asOf": "2025-10-15",
-        "changes": CHANGES,
-    }
-    with pg_session_factory.begin() as session:
-        first = submit(session, body).batch
-        second = submit(session, body).batch
-    with pg_session_factory.begin() as session:
-        lost = pipeline.plan(session, first.id, 1, datetime.now(UTC))
-    assert len(lost) == 4  # four chunk messages, never sent
-    swept = stack_env | {"CPB_SWEEP_SECONDS": "1", "CPB_CHUNK_LEASE_SECONDS": "1"}
-
-    def finished():
-        views = [view_of(pg_session_factory, b.id) for b in (first, second)]
-        return views if all(v["status"] == "succeeded" for v in views) else None
-
-    with celery_worker(swept, concurrency=2), celery_beat(swept):
-        views = wait_until(finished, timeout=60, interval=0.5, message="both batches to finish")
-    assert views[0]["result"]["counts"] == FIRST_COUNTS
-    assert views[1]["result"]["counts"] == AGAIN_COUNTS
