@@ -39,6 +39,7 @@ KEEPALIVES = ["30", "10", "3", "10s"]
         ("cpb-web", ["1min", "30s", "15min"], "15min"),
         ("cpb-worker", ["30min", "5min", "15min"], "30min"),
         ("cpb", ["2h", "10min", "15min"], "2h"),
+        ("cpb-beat", ["10s", "5s", "1min"], "10s"),
     ],
 )
 def test_each_role_connects_with_its_limits(pg_url: str, role: str, limits: list, read: str):

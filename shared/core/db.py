@@ -39,6 +39,8 @@ LIMITS: Final = {
     "cpb-web": Limits(statement="60s", lock="30s", idle_in_transaction="15min", read="15min"),
     "cpb-worker": Limits(statement="30min", lock="5min", idle_in_transaction="15min", read="30min"),
     "cpb": Limits(statement="2h", lock="10min", idle_in_transaction="15min", read="2h"),
+    # Beat records its heartbeat: a stuck write must not hold up the sweeps it sends.
+    "cpb-beat": Limits(statement="10s", lock="5s", idle_in_transaction="1min", read="10s"),
 }
 # TCP keepalives on both ends, and a check of the client during long statements: a worker host
 # that vanishes (power cut, partition) has its transactions rolled back and its locks freed
